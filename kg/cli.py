@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "build": "kg.commands.build:build",
     "stats": "kg.commands.build:stats",
     "demo": "kg.commands.build:demo",
+    "generate": "kg.commands.generate:generate",
 }
 
 
