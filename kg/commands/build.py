@@ -67,7 +67,7 @@ def _validator(options: BuildOptions) -> Any:
 
 
 def print_report(report: dict[str, Any], generation: Path | None = None) -> None:
-    console = Console()
+    console = Console(soft_wrap=True)
     if generation is not None:
         console.print(f"published / 已发布: {generation}")
     console.print(
