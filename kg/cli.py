@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "stats": "kg.commands.build:stats",
     "demo": "kg.commands.build:demo",
     "generate": "kg.commands.generate:generate",
+    "export": "kg.commands.export:export",
 }
 
 
