@@ -117,7 +117,8 @@ def to_dot(graph: nx.MultiDiGraph, lang: str = "zh", layout: str | None = None) 
             "labeljust": "l",
             "rankdir": "LR",
             "overlap": "false",
-            "splines": "true",
+            # obstacle-avoiding splines cost seconds in force-directed layouts
+            "splines": "true" if engine == "dot" else "curved",
             "outputorder": "edgesfirst",
             "bgcolor": "white",
             "pad": "0.3",

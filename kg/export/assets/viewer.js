@@ -55,7 +55,6 @@
   var cy = cytoscape({
     container: byId("cy"),
     elements: data.elements,
-    wheelSensitivity: 0.3,
     minZoom: 0.02,
     maxZoom: 6,
     style: [
