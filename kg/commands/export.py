@@ -194,6 +194,12 @@ def export(
 
             selection = scenario_selection.select(db, flags)
 
+    if depth is not None and not selection.seeds:
+        click.echo(
+            f"note / 说明: --depth counts hops from a focus; this selection ({selection.name}) "
+            "has none, so it does not apply / 该选择没有中心节点，--depth 不适用",
+            err=True,
+        )
     graph, dropped = kg_export.graph_of(selection, store=db, lang=lang, depth=depth, limit=limit)
     if dropped:
         click.echo(

@@ -109,7 +109,7 @@ def graph_of(
     ``store`` names the nodes the selection points to without describing them.
     """
     from kg.export import select, style
-    from kg.export.graph import _edge_attributes, normalise_attributes
+    from kg.export.graph import normalise_attributes
 
     describe = select.labels(store) if store is not None else None
     graph = to_networkx(
@@ -124,7 +124,7 @@ def graph_of(
             graph.add_node(node)
         graph.nodes[node].update(attrs)
     for u, v, key, attrs in selection.edges:
-        graph.add_edge(u, v, key=key, **{**_edge_attributes(key, lang), **attrs})
+        graph.add_edge(u, v, key=key, **attrs)
     if selection.nodes or selection.edges:
         normalise_attributes(graph)
         style.assign_colours(graph)

@@ -150,9 +150,35 @@ def main_type(types: Iterable[str]) -> str | None:
     return ranked[0] if ranked else None
 
 
+# Names of the W3C terms the ontology export draws (the ontology labels only its own terms).
+W3C_LABELS: dict[str, dict[str, str]] = {
+    "owl:Ontology": {"zh": "本体", "en": "Ontology"},
+    "owl:Class": {"zh": "类", "en": "Class"},
+    "owl:ObjectProperty": {"zh": "对象属性", "en": "Object property"},
+    "owl:DatatypeProperty": {"zh": "数据属性", "en": "Datatype property"},
+    "owl:AnnotationProperty": {"zh": "注释属性", "en": "Annotation property"},
+    "rdf:Property": {"zh": "属性", "en": "Property"},
+    "rdf:type": {"zh": "类型", "en": "type"},
+    "rdfs:subClassOf": {"zh": "子类", "en": "subclass of"},
+    "rdfs:subPropertyOf": {"zh": "子属性", "en": "subproperty of"},
+    "rdfs:domain": {"zh": "定义域", "en": "domain"},
+    "rdfs:range": {"zh": "值域", "en": "range"},
+    "skos:ConceptScheme": {"zh": "概念体系", "en": "Concept scheme"},
+    "skos:Concept": {"zh": "概念", "en": "Concept"},
+    "skos:inScheme": {"zh": "所属概念体系", "en": "in scheme"},
+    "skos:broader": {"zh": "上位概念", "en": "broader"},
+}
+
+
+def term_labels(iri: str) -> dict[str, str]:
+    """The zh/en labels of a class or property: the ontology's, else the W3C table's."""
+    return load_vocabulary().labels.get(iri) or W3C_LABELS.get(curie(iri), {})
+
+
 def term_label(iri: str, lang: str) -> str:
-    """The ontology's label of a class or property in a language, else its compact name."""
-    return load_vocabulary().label(iri, lang) or curie(iri)
+    """The label of a class or property in a language, else its compact name."""
+    labels = term_labels(iri)
+    return labels.get(lang) or labels.get("zh") or labels.get("en") or curie(iri)
 
 
 class _Collector:
@@ -299,11 +325,11 @@ def _fallback_name(
 
 
 def _edge_attributes(predicate: str, lang: str) -> dict[str, Any]:
-    vocab = load_vocabulary()
+    labels = term_labels(predicate)
     attrs: dict[str, Any] = {"predicate": curie(predicate)}
     attrs["label"] = term_label(predicate, lang)
     for tag in LANGS:
-        text = vocab.labels.get(predicate, {}).get(tag)
+        text = labels.get(tag)
         if text:
             attrs[f"label_{tag}"] = text
     return attrs
