@@ -21,6 +21,10 @@ COMMANDS: dict[str, str] = {
     "demo": "kg.commands.build:demo",
     "generate": "kg.commands.generate:generate",
     "export": "kg.commands.export:export",
+    "query": "kg.commands.query:query_command",
+    "sparql": "kg.commands.query:sparql_command",
+    "which-rule": "kg.commands.resolve:which_rule_command",
+    "test": "kg.commands.resolve:test_command",
 }
 
 
