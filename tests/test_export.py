@@ -120,6 +120,7 @@ def test_region_selection_reads_institutions_only_up_to_the_limit(
         }
     )
     assert count(small) < count(large)
+    assert small.truncated and not select.region(default_store, REGION, limit=2000).truncated
 
 
 # ------------------------------------------------------------------ to_networkx

@@ -201,6 +201,12 @@ def export(
             err=True,
         )
     graph, dropped = kg_export.graph_of(selection, store=db, lang=lang, depth=depth, limit=limit)
+    if selection.truncated:
+        click.echo(
+            f"note / 说明: {selection.name} has more than --limit {limit} nodes; the rest were "
+            "not read / 超出 --limit 的部分未读取",
+            err=True,
+        )
     if dropped:
         click.echo(
             f"note / 说明: {dropped} nodes beyond --depth/--limit left out / "

@@ -128,7 +128,10 @@ def graph_of(
     if selection.nodes or selection.edges:
         normalise_attributes(graph)
         style.assign_colours(graph)
-    return crop(graph, selection.seeds, depth, limit)
+    graph, dropped = crop(graph, selection.seeds, depth, limit)
+    if selection.truncated:
+        graph.graph["truncated"] = True
+    return graph, dropped
 
 
 def write(graph: nx.MultiDiGraph, fmt: str, out: IO[bytes], **options: Any) -> None:

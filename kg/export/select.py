@@ -32,6 +32,8 @@ class Selection:
     # what the explanation of an answer adds that is not a triple of the graph.
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     edges: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    # Set when the selection stopped reading at the limit (e.g. a province's institutions).
+    truncated: bool = False
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title.get("zh") or self.name
@@ -72,9 +74,11 @@ def region(store: ox.Store, text: str, limit: int | None = None) -> Selection:
     r = lookup.region(store, text)
     triples = list(query.run_named(store, "export_region", {"region": r.node}))
     seen = nodes_of(triples)
+    truncated = False
     rows = query.run_named(store, "export_region_institutions", {"region": r.node})
     for row in rows:
         if limit is not None and len(seen) >= limit:
+            truncated = True
             break
         described = describe(store, row["institution"].value)
         triples.extend(described)
@@ -85,6 +89,7 @@ def region(store: ox.Store, text: str, limit: int | None = None) -> Selection:
         title={"zh": f"{r.name}（{r.code}）", "en": f"{r.name_en or r.name} ({r.code})"},
         triples=triples,
         seeds=[r.node.value],
+        truncated=truncated,
     )
 
 
