@@ -26,7 +26,7 @@ from kg import export, query
 from kg.cli import main
 from kg.export import graph as kg_graph
 from kg.export import page, select
-from kg.vocab import RDF, RDFS, YB, region_iri
+from kg.vocab import RDF, RDFS, YB, region_iri, statement_iri
 
 REGION = "440600"  # 佛山: the seed document 004 is about it
 FOSHAN = region_iri(REGION).value
@@ -550,3 +550,84 @@ def test_query_selection_binds_header_params_and_reports_bad_queries(
             capsys,
         )
         assert code == 2 and message in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ the scenario explanation
+
+SCENARIO_FLAGS = {
+    "insured": REGION,
+    "treated": "110000",
+    "scheme": "employee",
+    "filing": "other-temporary",
+    "service": "inpatient",
+    "on_date": "2025-06-01",
+}
+
+
+def test_scenario_export_holds_exactly_the_rules_which_rule_cites(
+    default_store: ox.Store,
+) -> None:
+    from kg.export import scenario as scenario_export
+    from kg.resolve import which_rule
+
+    answer = which_rule(default_store, scenario_export.scenario_from_flags(SCENARIO_FLAGS))
+    cited = {e.iri for e in answer.explanations if e.iri.startswith(statement_iri("").value)}
+    applied = {e.iri for e in answer.explanations if e.applied} & cited
+    overridden = cited - applied
+    assert applied and overridden, "the scenario has winners and losers"
+
+    selection = scenario_export.explain(default_store, answer, "zh")
+    graph, dropped = export.graph_of(selection, store=default_store, lang="zh")
+    assert dropped == 0
+    rules = {n for n, d in graph.nodes(data=True) if d.get("type") == "yb:Rule"}
+    assert rules == cited
+    node = scenario_export.SCENARIO_NODE
+    assert graph.nodes[node]["insured_region"] == REGION
+    assert graph.nodes[node]["answer_scope"] == "cross-province"
+    for rule in applied:
+        assert graph.nodes[rule]["applied"] is True
+        assert any(k.startswith("applied:") for k in graph[node][rule])
+    for rule in overridden:
+        assert graph.nodes[rule]["applied"] is False
+        winners = [
+            v for _, v, k in graph.out_edges(rule, keys=True) if k.startswith("overridden_by")
+        ]
+        assert winners and set(winners) <= applied
+        assert graph.nodes[rule]["why"]  # why it lost, in words
+    # every cited rule comes with its sources and documents
+    for rule in cited:
+        sources = [v for _, v, k in graph.out_edges(rule, keys=True) if k == "yb:source"]
+        assert sources
+        assert all(
+            any(k == "yb:document" for _, _, k in graph.out_edges(s, keys=True)) for s in sources
+        )
+    # the scenario is linked to the places it names
+    assert graph.has_edge(node, FOSHAN, key="yb:insuredRegion")
+    assert graph.has_edge(node, region_iri("110000").value, key="yb:treatmentRegion")
+
+
+def test_cli_exports_a_scenario(
+    default_store_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "why.gexf"
+    args = ["export", "--store", str(default_store_dir), "-o", str(out), "--depth", "1"]
+    for flag, value in SCENARIO_FLAGS.items():
+        args += [f"--{'date' if flag == 'on_date' else flag.replace('_', '-')}", value]
+    code, _, err = run_cli(args, capsys)
+    assert code == 0, err
+    back = nx.read_gexf(out)
+    assert "urn:yibao-kg:scenario" in back
+    code, _, err = run_cli(
+        [
+            "export",
+            "--store",
+            str(default_store_dir),
+            "--scenario",
+            "--treated",
+            "110000",
+            "--format",
+            "json",
+        ],
+        capsys,
+    )
+    assert code == 2 and "insured_region" in err and "Traceback" not in err

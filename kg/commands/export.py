@@ -192,7 +192,7 @@ def export(
         else:
             from kg.export import scenario as scenario_selection
 
-            selection = scenario_selection.select(db, flags)
+            selection = scenario_selection.select(db, flags, lang)
 
     if depth is not None and not selection.seeds:
         click.echo(

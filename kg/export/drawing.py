@@ -143,11 +143,15 @@ def to_dot(graph: nx.MultiDiGraph, lang: str = "zh", layout: str | None = None) 
     for i, (node, data) in enumerate(graph.nodes(data=True)):
         names[node] = f"n{i}"
         tooltip = f"{data.get('label', node)}\n{data.get('type_label', '')}\n{node}"
+        # in an explanation, the rules that decided are bold, those overridden dashed
+        applied = data.get("applied")
         dot.node(
             names[node],
             label=_text(wrap(str(data.get("label", node)))),
             fillcolor=str(data.get("color") or "#cccccc"),
             tooltip=_text([tooltip]),
+            **({"penwidth": "2.5"} if applied is True else {}),
+            **({"style": "rounded,filled,dashed"} if applied is False else {}),
         )
     for u, v, data in graph.edges(data=True):
         dot.edge(names[u], names[v], label=_text(wrap(str(data.get("label", "")), 16, 1)))

@@ -73,6 +73,8 @@
         "text-background-color": "#fff", "text-background-opacity": 0.8 } },
       { selector: "edge.labelled, edge.near", style: { "label": "data(label)" } },
       { selector: "edge.near", style: { "line-color": "#555", "target-arrow-color": "#555", "width": 1.6 } },
+      { selector: "node.applied", style: { "border-width": 3, "border-color": "#2b7a2b" } },
+      { selector: "node.overridden", style: { "border-width": 2, "border-style": "dashed", "opacity": 0.75 } },
       { selector: ".faded", style: { "opacity": 0.12 } },
       { selector: "node.match", style: { "border-width": 3, "border-color": "#111" } },
       { selector: "node:selected", style: { "border-width": 4, "border-color": "#d62728" } },
@@ -81,6 +83,11 @@
     layout: layouts[initial]
   });
   window.cy = cy;
+  // in an explanation: the rules that decided, and those overridden
+  cy.nodes().forEach(function (n) {
+    if (n.data("applied") === true) { n.addClass("applied"); }
+    if (n.data("applied") === false) { n.addClass("overridden"); }
+  });
 
   // ------------------------------------------------------------------ layout chooser
   var select = byId("layout");
