@@ -6,6 +6,7 @@ HTML page is loaded in headless Chromium (installed by .ci/system-packages).
 
 from __future__ import annotations
 
+import doctest
 import hashlib
 import io
 import json
@@ -306,14 +307,22 @@ def test_html_page_references_nothing_outside_itself(region_graph: nx.MultiDiGra
     parser.feed(text)
     assert parser.references == []
     assert parser.csp is not None and "default-src 'none'" in parser.csp
-    # the only URLs are the licence comments of the vendored library, never in the data
+    # no URL anywhere: not in the data (IRIs are written https:\/\/…), not in the library
+    # (its licence comments keep their notices, their links lose the scheme)
+    assert not re.search(r"(https?|ftp|wss?):/", text, re.IGNORECASE)
     library = (ASSETS / "cytoscape.min.js").read_text(encoding="utf-8")
-    assert library in text
-    outside = text.replace(library, "")
-    assert not re.search(r"(https?|ftp|wss?):/|//[a-z0-9.-]+\.[a-z]{2,}/", outside, re.I)
+    assert page.inline_library(library) in text
+    assert "Ralf S. Engelschall (engelschall.com)" in text
     without_comments = re.sub(r"/\*.*?\*/", "", library, flags=re.DOTALL)
-    assert not re.search(r"(https?|wss?)://", without_comments)
+    assert not re.search(r"(https?|wss?)://", without_comments)  # only comments had links
     assert "佛山市" in text  # labels are in the page, in Chinese
+
+
+def test_doctests_of_the_writers() -> None:
+    from kg.export import drawing
+
+    for module in (drawing, page):
+        assert doctest.testmod(module).failed == 0
 
 
 def test_vendored_library_is_the_documented_release() -> None:

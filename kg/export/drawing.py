@@ -62,7 +62,9 @@ def wrap(text: str, width: int = LINE_WIDTH, lines: int = MAX_LINES) -> list[str
         out.append(line.rstrip())
     if len(out) > lines:
         last = out[lines - 1]
-        out = [*out[: lines - 1], last[:-1] + "…"]
+        while last and sum(_width(ch) for ch in last) + 1 > width:
+            last = last[:-1]
+        out = [*out[: lines - 1], last + "…"]
     return out or [""]
 
 

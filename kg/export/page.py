@@ -1,8 +1,9 @@
 """Export stage, writer: one self-contained interactive HTML page (works offline).
 
-The page inlines Cytoscape.js (vendored in ``assets/``, MIT), the viewer (``viewer.js``,
-``viewer.css``) and the graph as Cytoscape.js JSON; a Content-Security-Policy of
-``default-src 'none'`` keeps the browser from loading anything else. Labels and the page's
+The page inlines Cytoscape.js (vendored in ``assets/``, MIT; the links in its licence
+comments without their ``http://``), the viewer (``viewer.js``, ``viewer.css``) and the
+graph as Cytoscape.js JSON; a Content-Security-Policy of ``default-src 'none'`` keeps the
+browser from loading anything else. Labels and the page's
 words are in the export's language; property names come from the ontology's labels.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from functools import cache
 from importlib import resources as importlib_resources
 from string import Template
@@ -107,6 +109,20 @@ def field_names(lang: str) -> dict[str, str]:
     return names
 
 
+_LICENCE_COMMENT = re.compile(r"/\*!.*?\*/", re.DOTALL)
+_SCHEME = re.compile(r"\bhttps?://")
+
+
+def inline_library(code: str) -> str:
+    """The vendored library as inlined: its licence comments keep every notice, but their
+    links lose the ``http://`` scheme (``(engelschall.com)``), so the page holds no URL.
+
+    >>> inline_library("/*! MIT License: http://en.wikipedia.org/wiki/MIT_License */a('http://x')")
+    "/*! MIT License: en.wikipedia.org/wiki/MIT_License */a('http://x')"
+    """
+    return _LICENCE_COMMENT.sub(lambda m: _SCHEME.sub("", m.group(0)), code)
+
+
 def script_json(value: Any) -> str:
     """JSON to embed in a ``<script>`` element: ``<``, ``>``, ``&`` and ``/`` escaped.
 
@@ -131,7 +147,7 @@ def render_page(graph: nx.MultiDiGraph, lang: str = "zh") -> str:
     ui = dict(UI.get(lang, UI["en"]))
     ui["fields"] = {**field_names(lang), **ui["fields"]}
     ui["coseMaxNodes"] = COSE_MAX_NODES
-    library = asset("cytoscape.min.js")
+    library = inline_library(asset("cytoscape.min.js"))
     viewer = asset("viewer.js")
     for code in (library, viewer):
         if "</script" in code.lower():  # pragma: no cover - a broken asset, not user input
