@@ -22,12 +22,14 @@ def _formats() -> list[str]:
     return list(FORMATS)
 
 
-def _params(values: tuple[str, ...]) -> dict[str, str]:
+def _params(values: tuple[str, ...], option: str = "--param") -> dict[str, str]:
     out: dict[str, str] = {}
     for item in values:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
-            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint="--param")
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE", param_hint=option)
+        if name.strip() in out:
+            raise click.BadParameter(f"{name.strip()} is given twice", param_hint=option)
         out[name.strip()] = value
     return out
 
@@ -66,6 +68,14 @@ def scenario_options(func: Any) -> Any:
         click.option("--item", help="Catalog item (drug name or number). 目录条目"),
         click.option("--dosage-form", "dosage_form", help="Dosage form of the item. 剂型"),
         click.option("--date", "on_date", help="As of this date (YYYY-MM-DD; default today). 日期"),
+        click.option(
+            "--when",
+            "when",
+            multiple=True,
+            metavar="KEY=VALUE",
+            help="A further condition key of the ontology (admission=first, "
+            "disease=cancer); repeatable.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -160,7 +170,8 @@ def export(
     to_stdout = output is None or str(output) == "-"
     if to_stdout and not kg_export.FORMATS[fmt].text and sys.stdout.isatty():
         raise click.UsageError(f"{fmt} is binary: write it to a file with --output")
-    scenario = scenario or any(flags.get(k) for k in SCENARIO_FLAGS)
+    scenario = scenario or any(flags.get(k) for k in SCENARIO_FLAGS) or bool(flags.get("when"))
+    when = _params(flags.pop("when", None) or (), "--when")
     chosen = [
         name
         for name, on in (
@@ -192,7 +203,7 @@ def export(
         else:
             from kg.export import scenario as scenario_selection
 
-            selection = scenario_selection.select(db, flags, lang)
+            selection = scenario_selection.select(db, flags, lang, when)
 
     if depth is not None and not selection.seeds:
         click.echo(

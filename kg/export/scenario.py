@@ -79,16 +79,27 @@ def _plain(value: Any) -> Any:
     return "" if value is None else str(value)
 
 
-def scenario_from_flags(flags: Mapping[str, str | None]) -> Any:
-    """A ``kg.resolve.Scenario`` from ``yibao export``'s which-rule flags."""
+def scenario_from_flags(
+    flags: Mapping[str, str | None], when: Mapping[str, str] | None = None
+) -> Any:
+    """A ``kg.resolve.Scenario`` from which-rule's flags (``when``: further condition keys)."""
     resolve = _engine()
     values = {FLAG_KEYS[k]: v for k, v in flags.items() if k in FLAG_KEYS and v}
-    return resolve.Scenario.from_mapping(values)
+    clash = sorted(set(when or {}) & set(values))
+    if clash:
+        raise KgError(f"--when {clash[0]} repeats an option / 与已有选项重复")
+    return resolve.Scenario.from_mapping({**values, **(when or {})})
 
 
-def select(store: ox.Store, flags: Mapping[str, str | None], lang: str = "zh") -> Selection:
+def select(
+    store: ox.Store,
+    flags: Mapping[str, str | None],
+    lang: str = "zh",
+    when: Mapping[str, str] | None = None,
+) -> Selection:
     """The explanation subgraph of the which-rule answer for the scenario the flags give."""
-    return explain(store, _engine().which_rule(store, scenario_from_flags(flags)), lang)
+    scenario = scenario_from_flags(flags, when)
+    return explain(store, _engine().which_rule(store, scenario), lang)
 
 
 def explain(store: ox.Store, answer: Any, lang: str = "zh") -> Selection:
