@@ -318,6 +318,22 @@ def test_html_page_references_nothing_outside_itself(region_graph: nx.MultiDiGra
     assert "佛山市" in text  # labels are in the page, in Chinese
 
 
+def test_public_api_is_pinned() -> None:
+    assert sorted(export.__all__) == [
+        "FORMATS",
+        "Format",
+        "Selection",
+        "crop",
+        "format_for",
+        "graph_of",
+        "legend",
+        "to_networkx",
+        "write",
+    ]
+    assert set(export.FORMATS) == {"graphml", "gexf", "dot", "svg", "png", "json", "cyjs", "html"}
+    assert export.format_for("a/b.GV") == "dot" and export.format_for("x.txt") is None
+
+
 def test_doctests_of_the_writers() -> None:
     from kg.export import drawing
 

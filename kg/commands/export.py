@@ -224,6 +224,8 @@ def export(
             f"超出范围的 {dropped} 个节点未导出",
             err=True,
         )
+    if graph.number_of_nodes() == 0:
+        click.echo(f"note / 说明: {selection.name} selects nothing / 选择结果为空", err=True)
     if to_stdout:
         kg_export.write(graph, fmt, sys.stdout.buffer, lang=lang, layout=layout)
         sys.stdout.buffer.flush()
