@@ -1,0 +1,338 @@
+"""Scenario files: which-rule test cases in YAML, loaded with line numbers and run.
+
+Pipeline stage: **tests of** :mod:`kg.resolve` — one engine for ``yibao test`` and pytest
+(``tests/test_scenarios.py`` parametrizes over :func:`load_cases` and calls :func:`run_case`).
+
+A file is a list of cases, in the spirit of OpenFisca's YAML tests::
+
+    - name: foshan-long-term-general-outpatient
+      scenario: {insured_region: 佛山, treatment_region: 北京, filing_type: long-term-resident,
+                 service: general-outpatient, date: 2025-06-01}
+      expect: {institution_limit: 3, primary_level_min: 1}
+      decided_by: {institution_limit: foshan-go-long-term-institution-limit}   # optional
+      xfail: "reason"                                                          # optional
+
+Scalars in ``expect`` must equal the answer; a list must be contained in the answer's list
+(an ``{any_of: [...]}`` entry matches an alternative with the same materials). A malformed
+file is an :class:`~kg.errors.InputError` naming the file and line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import InputError, KgError
+from kg.resolve import Answer, Scenario, _plain, answer_keys, resolve_kind, which_rule
+from kg.sources.yamlio import LineDict, LineList, load_yaml
+from kg.vocab import load_vocabulary
+
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "scenario.schema.json"
+# ``kind:<rule-kind notation>`` in expect/decided_by: the resolved value of any rule kind,
+# also kinds that decide no answer key (filing-channel, deductible, cross-region-prepay, …).
+KIND_PREFIX = "kind:"
+# Explanations of the institution-selection rules that gate the institution limits.
+SELECTION_KEY = "institution_selection"
+
+__all__ = ["Case", "CaseResult", "Difference", "contains", "load_cases", "run_case", "run_files"]
+
+
+@dataclass(frozen=True)
+class Case:
+    """One test case of a scenario file."""
+
+    name: str
+    scenario: Scenario
+    expect: dict[str, Any]
+    path: Path
+    line: int
+    decided_by: dict[str, list[str]] = field(default_factory=dict)
+    xfail: str | None = None
+    expect_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Difference:
+    key: str
+    expected: Any
+    actual: Any
+    note: str = ""
+
+
+@dataclass
+class CaseResult:
+    """The outcome of a case: pass, fail, xfail, xpass or error, with what differed."""
+
+    case: Case
+    status: str
+    differences: list[Difference] = field(default_factory=list)
+    message: str = ""
+    answer: Answer | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status in ("fail", "error", "xpass")
+
+
+# ------------------------------------------------------------------ loading
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _line_at(data: Any, path: Iterable[Any]) -> int | None:
+    """The line of the node at a JSON-schema error path (the nearest known line)."""
+    line = getattr(data, "line", None)
+    node = data
+    for step in path:
+        in_dict = isinstance(node, LineDict) and isinstance(step, str) and step in node
+        in_list = isinstance(node, LineList) and isinstance(step, int) and step < len(node)
+        if not (in_dict or in_list):
+            break
+        line = node.line_of(step)
+        node = node[step]
+        line = getattr(node, "line", None) or line
+    return line
+
+
+def _jsonable(data: Any) -> Any:
+    """The loaded YAML with dates as ISO text, for the JSON schema."""
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, (dt.date, dt.datetime)):
+        return data.isoformat()[:10]
+    return data
+
+
+def load_cases(path: Path) -> list[Case]:
+    """Read a scenario file; every problem is an :class:`InputError` with file and line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "no such scenario file / 情景文件不存在")
+    try:
+        data = load_yaml(path)
+    except ValueError as exc:  # a scalar YAML cannot construct, e.g. the date 2025-13-01
+        raise InputError(path, None, f"invalid YAML value: {exc}") from None
+    if data is None:
+        raise InputError(path, 1, "empty scenario file: expected a list of cases")
+    errors = sorted(_validator().iter_errors(_jsonable(data)), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+        where = where.lstrip(".") or "top level"
+        raise InputError(path, _line_at(data, err.absolute_path), f"{where}: {err.message}")
+    vocab = load_vocabulary()
+    keys = set(answer_keys(vocab))
+    accepted = Scenario.accepted_keys(vocab)
+    cases: list[Case] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(data):
+        line = data.line_of(index)
+        name = str(item["name"])
+        if name in seen:
+            raise InputError(path, line, f"case name '{name}' is already used at line {seen[name]}")
+        seen[name] = line
+        scen = item["scenario"]
+        unknown = sorted(set(scen) - set(accepted))
+        if unknown:
+            raise InputError(
+                path,
+                scen.line_of(unknown[0]),
+                f"unknown scenario key '{unknown[0]}' (accepted: {', '.join(accepted)})",
+            )
+        _check_notations(path, scen, vocab)
+        expect = item["expect"]
+        decided = item.get("decided_by") or {}
+        for mapping in (expect, decided):
+            for key in mapping:
+                if not _known_key(key, keys, vocab):
+                    raise InputError(
+                        path,
+                        mapping.line_of(key),
+                        f"unknown answer key '{key}' (answer keys: {', '.join(sorted(keys))}; "
+                        f"or {KIND_PREFIX}<rule kind>: {', '.join(vocab.notations('rule-kind'))})",
+                    )
+        try:
+            scenario = Scenario.from_mapping(scen, vocab)
+        except KgError as exc:
+            raise InputError(path, scen.line, exc.render()) from None
+        cases.append(
+            Case(
+                name=name,
+                scenario=scenario,
+                expect=dict(expect),
+                path=path,
+                line=line,
+                decided_by={k: [v] if isinstance(v, str) else list(v) for k, v in decided.items()},
+                xfail=item.get("xfail"),
+                expect_lines=dict(expect.key_lines),
+            )
+        )
+    return cases
+
+
+def _known_key(key: str, keys: set[str], vocab: Any) -> bool:
+    if key.startswith(KIND_PREFIX):
+        return vocab.concept("rule-kind", key[len(KIND_PREFIX) :]) is not None
+    return key in keys or key == SELECTION_KEY
+
+
+def _check_notations(path: Path, scen: LineDict, vocab: Any) -> None:
+    """Vocabulary values (scheme, filing type, service, level, …) are checked at load time."""
+    for key, value in scen.items():
+        scheme = vocab.scheme_for_key.get(key)
+        if scheme is None or value is None:
+            continue
+        if vocab.concept(scheme, str(value)) is None:
+            raise InputError(
+                path,
+                scen.line_of(key),
+                f"{key}: '{value}' is not one of {', '.join(vocab.notations(scheme))}",
+            )
+
+
+# ------------------------------------------------------------------ comparing
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def same_scalar(expected: Any, actual: Any) -> bool:
+    """Equality of answer values: numbers by value (6 == 6.0), booleans only to booleans."""
+    if expected is None or actual is None:
+        return expected is None and actual is None
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return isinstance(expected, bool) and isinstance(actual, bool) and expected == actual
+    a, b = _number(expected), _number(actual)
+    if a is not None and b is not None:
+        return a == b
+    return str(expected) == str(actual)
+
+
+def _same_entry(expected: Any, actual: Any) -> bool:
+    if isinstance(expected, dict) or isinstance(actual, dict):
+        if not (isinstance(expected, dict) and isinstance(actual, dict)):
+            return False
+        if set(expected) != set(actual):
+            return False
+        return all({str(v) for v in expected[k]} == {str(v) for v in actual[k]} for k in expected)
+    return same_scalar(expected, actual)
+
+
+def contains(expected: Any, actual: Any) -> bool:
+    """Whether an answer value satisfies an expectation (lists: containment)."""
+    if isinstance(expected, list):
+        if not isinstance(actual, list):
+            return False
+        return all(any(_same_entry(e, a) for a in actual) for e in expected)
+    return same_scalar(expected, actual)
+
+
+# ------------------------------------------------------------------ running
+
+
+def run_case(store: ox.Store, case: Case) -> CaseResult:
+    """Answer the case's scenario and compare; errors (unknown names …) are results too."""
+    try:
+        answer = which_rule(store, case.scenario)
+    except KgError as exc:
+        return CaseResult(case, "error", message=exc.render())
+    diffs: list[Difference] = []
+    for key, expected in case.expect.items():
+        if key.startswith(KIND_PREFIX):
+            res = resolve_kind(store, answer.context, key[len(KIND_PREFIX) :])
+            actual = _plain(res.value)
+            deciders = [v.candidate.rule.id for v in res.verdicts if v.applied]
+            reason = (res.reason or {}).get("en", "")
+        else:
+            actual = _plain(answer.values.get(key))
+            deciders = [e.rule or e.kind for e in answer.deciding(key)]
+            reason = answer.reasons.get(key, {}).get("en", "")
+        if not contains(expected, actual):
+            note = f"decided by {', '.join(deciders)}" if deciders else reason
+            diffs.append(Difference(key, expected, actual, note))
+    for key, rules in case.decided_by.items():
+        if key.startswith(KIND_PREFIX):
+            res = resolve_kind(store, answer.context, key[len(KIND_PREFIX) :])
+            applied = [v.candidate.rule.id for v in res.verdicts if v.applied]
+        else:
+            applied = [e.rule for e in answer.deciding(key)]
+        missing = [r for r in rules if r not in applied]
+        if missing:
+            diffs.append(
+                Difference(
+                    f"decided_by.{key}",
+                    rules,
+                    applied,
+                    f"{', '.join(missing)} did not decide {key}",
+                )
+            )
+    passed = not diffs
+    outcomes = {(False, True): "pass", (False, False): "fail", (True, True): "xpass"}
+    status = outcomes.get((bool(case.xfail), passed), "xfail")
+    return CaseResult(case, status, diffs, answer=answer)
+
+
+def describe(result: CaseResult) -> str:
+    """The report lines of a result, as ``yibao test`` prints them."""
+    case = result.case
+    head = f"{result.status.upper():5} {case.where}  {case.name}"
+    lines = [head]
+    if result.status == "error":
+        lines.append(f"      {result.message}")
+    elif result.status == "xfail":
+        lines[0] += f"  — {case.xfail}"
+    elif result.status == "xpass":
+        lines.append(f"      passes although marked xfail ({case.xfail}): remove the xfail mark")
+    for d in result.differences:
+        where = case.expect_lines.get(d.key)
+        at = f" (line {where})" if where else ""
+        lines.append(
+            f"      {d.key}{at}: expected {_show(d.expected)}, got {_show(d.actual)}"
+            + (f" — {d.note}" if d.note else "")
+        )
+    return "\n".join(lines)
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def run_files(store: ox.Store, paths: Sequence[Path]) -> list[CaseResult]:
+    """Load every file first (a malformed file stops the run), then run every case."""
+    cases = [case for path in paths for case in load_cases(Path(path))]
+    return [run_case(store, case) for case in cases]
+
+
+def summary(results: Sequence[CaseResult]) -> str:
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    order = ("pass", "fail", "error", "xfail", "xpass")
+    parts = [f"{counts.get(s, 0)} {s}" for s in order if counts.get(s)]
+    return f"{len(results)} cases: " + ", ".join(parts)
