@@ -254,8 +254,21 @@ def _first(props: Mapping[str, list[Any]], pred: ox.NamedNode) -> Any:
     return values[0] if values else None
 
 
-def records_from_rows(rows: Iterable[Mapping[str, Any]], vocab: Vocabulary) -> list[RuleRecord]:
-    """Rule records from the (rule, s, p, o) rows of ``rules_of_region.rq``."""
+@dataclass(frozen=True)
+class DocumentRef:
+    """What an explanation shows of a cited document."""
+
+    id: str
+    number: str | None
+    title: Text
+
+
+def records_from_rows(
+    rows: Iterable[Mapping[str, Any]],
+    vocab: Vocabulary,
+    documents: Mapping[str, DocumentRef],
+) -> list[RuleRecord]:
+    """Rule records from the (rule, s, p, o) rows of ``rules_of_region.rq``/``all_rules.rq``."""
     described: dict[str, dict[str, dict[str, list[Any]]]] = {}
     for row in rows:
         rule = row["rule"].value
@@ -295,17 +308,15 @@ def records_from_rows(rows: Iterable[Mapping[str, Any]], vocab: Vocabulary) -> l
         for src in sorted((o.value for o in props.get(YB.source.value, [])), key=_order):
             sprops = subjects.get(src, {})
             doc = _first(sprops, YB.document)
-            dprops = subjects.get(doc.value, {}) if doc is not None else {}
-            ident = _first(dprops, DCTERMS.identifier)
-            number = _first(dprops, YB.documentNumber)
+            ref = documents.get(doc.value) if doc is not None else None
             article = _first(sprops, YB.article)
             quote_ = _first(sprops, YB.quote)
             confidence = _first(sprops, YB.confidence)
             sources.append(
                 SourceRef(
-                    document=ident.value if ident is not None else None,
-                    number=number.value if number is not None else None,
-                    title=_texts(dprops.get(RDFS.label.value, [])),
+                    document=ref.id if ref else (local_id(doc.value, "document") if doc else None),
+                    number=ref.number if ref else None,
+                    title=ref.title if ref else {},
                     article=article.value if article is not None else None,
                     quote=quote_.value if quote_ is not None else None,
                     confidence=vocab.notation(confidence.value) if confidence is not None else None,
@@ -376,6 +387,8 @@ class Engine:
         self._items: dict[str, list[ItemRow]] = {}
         self._catalogs: dict[tuple[str, dt.date], list[dict[str, Any]]] = {}
         self._sources: dict[str, tuple[SourceRef, ...]] = {}
+        self._documents: dict[str, DocumentRef] | None = None
+        self._all_rules = False
 
     def rows(self, query_name: str, /, **values: Any) -> list[dict[str, Any]]:
         _, rows = query.solutions(query.run_named(self.store, query_name, values))
@@ -416,13 +429,48 @@ class Engine:
         self._chains[code] = chain
         return chain
 
+    def documents(self) -> dict[str, DocumentRef]:
+        """Every cited document by IRI (read once: there are few)."""
+        if self._documents is None:
+            self._documents = {
+                r["document"].value: DocumentRef(
+                    id=query.value_of(r["id"]),
+                    number=query.value_of(r.get("number")),
+                    title={
+                        lang: query.value_of(r[f"title_{lang}"])
+                        for lang in ("zh", "en")
+                        if r.get(f"title_{lang}") is not None
+                    },
+                )
+                for r in self.rows("documents")
+            }
+        return self._documents
+
     def rules_of(self, region: str) -> list[RuleRecord]:
-        """Every rule whose insured region is exactly this region (IRI), any validity."""
+        """Every rule whose insured region is exactly this region (IRI), any validity.
+
+        One query per region of an insured region's chain; once a process has asked about
+        :data:`READ_ALL_AFTER` regions (a batch, a test run, a service), every rule is read
+        in one query instead, which is cheaper than one query per further region.
+        """
         found = self._rules.get(region)
         if found is None:
+            if self._all_rules:
+                return []
+            if len(self._rules) >= READ_ALL_AFTER:
+                self._read_all_rules()
+                return self._rules.get(region, [])
             rows = self.rows("rules_of_region", region=ox.NamedNode(region))
-            found = self._rules[region] = records_from_rows(rows, self.vocab)
+            found = self._rules[region] = records_from_rows(rows, self.vocab, self.documents())
         return found
+
+    def _read_all_rules(self) -> None:
+        rows = self.rows("all_rules")
+        by_region: dict[str, list[RuleRecord]] = {}
+        for record in records_from_rows(rows, self.vocab, self.documents()):
+            by_region.setdefault(record.region, []).append(record)
+        self._rules = by_region
+        self._all_rules = True
 
     def institution(self, text: str) -> lookup.Institution:
         key = str(text).strip()
@@ -489,6 +537,8 @@ class Engine:
 
 
 _ENGINES: dict[int, Engine] = {}
+# Distinct insured-chain regions read one by one before the engine reads every rule at once.
+READ_ALL_AFTER = 12
 
 
 def engine_for(store: ox.Store) -> Engine:

@@ -161,7 +161,7 @@ def load_cases(path: Path) -> list[Case]:
             )
         _check_notations(path, scen, vocab)
         expect = item["expect"]
-        decided = item.get("decided_by") or {}
+        decided = item.get("decided_by") or LineDict()
         for mapping in (expect, decided):
             for key in mapping:
                 if not _known_key(key, keys, vocab):
@@ -281,7 +281,7 @@ def run_case(store: ox.Store, case: Case) -> CaseResult:
             res = resolve_kind(store, answer.context, key[len(KIND_PREFIX) :])
             applied = [v.candidate.rule.id for v in res.verdicts if v.applied]
         else:
-            applied = [e.rule for e in answer.deciding(key)]
+            applied = [e.rule for e in answer.deciding(key) if e.rule]
         missing = [r for r in rules if r not in applied]
         if missing:
             diffs.append(

@@ -75,7 +75,7 @@ def _body(text: str) -> str:
 @pytest.mark.parametrize("name", sorted(query.catalogue()))
 def test_every_query_declares_what_it_uses_and_parses(name: str) -> None:
     q = query.get(name)
-    assert q.summary.get("zh") and q.summary.get("en"), f"{name}: summary needs zh and en"
+    assert set(q.summary) == {"zh", "en"} and all(q.summary.values()), f"{name}: {q.summary}"
     body = _body(q.text)
     used = set(VARIABLE.findall(body))
     select = re.search(r"SELECT(.*?)WHERE", body, re.S | re.I)
@@ -84,8 +84,18 @@ def test_every_query_declares_what_it_uses_and_parses(name: str) -> None:
         assert p.name in used, f"{name}: parameter {p.name} is never used"
         if select:  # Oxigraph substitutes only projected variables
             assert p.name in projected, f"{name}: parameter {p.name} is not projected"
+    returned = [str(r) for r in q.returns]
+    if select and len(returned) > 1 and all(len(r) > 1 for r in returned):  # named columns
+        assert set(returned) <= projected, f"{name}: returns {set(returned) - projected}"
     # parses and runs on an empty store (every parameter unbound)
     ox.Store().query(q.text, prefixes=PREFIXES)
+
+
+def test_every_query_is_documented() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "queries.md").read_text(encoding="utf-8")
+    for name in query.catalogue():
+        if not name.startswith("export_"):  # documented in docs/export.md
+            assert f"`{name}`" in doc, name
 
 
 def test_query_list_shows_every_query_with_its_parameters() -> None:

@@ -425,6 +425,27 @@ def test_resolution_needs_no_query_once_the_regions_are_known(
 PLACES = ("佛山", "北京", "上海", "珠海", "江西", "武汉", "青海", "廊坊", "内蒙古", "Foshan")
 
 
+def test_reading_every_rule_at_once_gives_the_same_answers(
+    default_store: ox.Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = [
+        {"insured_region": "佛山", "treatment_region": "北京", "filing_type": "stationed-worker",
+         "service": "general-outpatient"},
+        {"insured_region": "369900", "treatment_region": "上海", "scheme": "employee",
+         "filing_type": "referral", "service": "inpatient", "hospital_level": "3"},
+        {"insured_region": "珠海", "treatment_region": "广州", "filing_type": "none",
+         "service": "chronic-special-outpatient"},
+    ]  # fmt: skip
+    monkeypatch.setattr(resolve, "_ENGINES", {})
+    monkeypatch.setattr(resolve, "READ_ALL_AFTER", 10_000)
+    one_by_one = [answer(default_store, **c).to_json() for c in cases]
+    monkeypatch.setattr(resolve, "_ENGINES", {})
+    monkeypatch.setattr(resolve, "READ_ALL_AFTER", 0)
+    at_once = [answer(default_store, **c).to_json() for c in cases]
+    assert resolve.engine_for(default_store)._all_rules
+    assert at_once == one_by_one
+
+
 def test_no_region_codes_or_city_names_in_the_engine() -> None:
     """Rules are data: no string constant of the engine is a region code or a place name."""
     for module in ("resolve", "explain", "scenario", "results"):
