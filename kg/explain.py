@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kg.resolve import Answer, Explanation, _plain
+from kg.resolve import Answer, Explanation, json_value
 from kg.vocab import NS, load_vocabulary
 
 # Labels of the answer keys that no rule kind carries (taken from the ontology's classes).
@@ -80,11 +80,11 @@ def _value_text(answer: Answer, key: str, value: Any, lang: str) -> str:
             else:
                 parts.append(str(entry))
         return ", ".join(parts) if parts else WORDS["none"][lang]
-    return str(_plain(value))
+    return str(json_value(value))
 
 
 def _rule_line(e: Explanation, lang: str, mark: str) -> list[str]:
-    value = json.dumps(_plain(e.value), ensure_ascii=False)
+    value = json.dumps(json_value(e.value), ensure_ascii=False)
     head = f"  {mark} {e.rule or e.kind} = {value}"
     if e.source and e.source.confidence:
         head += f" [{e.source.confidence}]"

@@ -59,6 +59,7 @@ __all__ = [
     "RuleRecord",
     "Scenario",
     "answer_keys",
+    "json_value",
     "resolve_kind",
     "resolve_scenario",
     "which_rule",
@@ -395,11 +396,36 @@ class Engine:
         return rows
 
     def region(self, text: str) -> lookup.Region:
+        """The region a code or name denotes.
+
+        A short name shared by divisions of different levels (西安 for 西安市 and two
+        districts named 西安区, 南昌 for 南昌市 and 南昌县) denotes the one of the highest
+        level, as people use it; names shared at the same level (朝阳区) stay ambiguous.
+        """
         key = str(text).strip()
         found = self._regions.get(key)
         if found is None:
-            found = self._regions[key] = lookup.region(self.store, key)
+            try:
+                found = lookup.region(self.store, key)
+            except LookupFailed as exc:
+                top = self._highest_level_match(key) if exc.ambiguous else None
+                if top is None:
+                    raise
+                found = lookup.region(self.store, top)
+            self._regions[key] = found
         return found
+
+    def _highest_level_match(self, text: str) -> str | None:
+        codes: dict[str, str] = {}
+        for variant in (text, text[:-1] if text.endswith(NAME_SUFFIXES) else None):
+            if variant:
+                for r in self.rows("region_lookup", text=variant):
+                    codes[query.value_of(r["code"])] = query.value_of(r["level"])
+        ranked = sorted(codes.items(), key=lambda kv: LEVEL_RANK.get(kv[1], len(LEVEL_RANK)))
+        if len(ranked) < 2:
+            return None
+        best, second = (LEVEL_RANK.get(level, len(LEVEL_RANK)) for _, level in ranked[:2])
+        return ranked[0][0] if best < second else None
 
     def chain(self, code: str) -> list[ChainEntry]:
         """The region and its ancestors, nearest first."""
@@ -537,6 +563,10 @@ class Engine:
 
 
 _ENGINES: dict[int, Engine] = {}
+# Region levels (notations of ontology/vocab/regions.ttl), widest first: a short name shared
+# across levels denotes the widest division.
+LEVEL_RANK = {"country": 0, "province": 1, "prefecture": 2, "provincial-pool": 2, "county": 3}
+NAME_SUFFIXES = ("市", "省")  # lookup.region also tries a name without them
 # Distinct insured-chain regions read one by one before the engine reads every rule at once.
 READ_ALL_AFTER = 12
 
@@ -581,6 +611,7 @@ class ItemResult:
     row: ItemRow | None
     catalogs: tuple[str, ...]  # ids of the catalogs in force that were searched
     catalog_sources: tuple[SourceRef, ...] = ()
+    listed_as: str | None = None  # the catalog name, when the scenario's name adds to it
 
 
 def resolve_scenario(store: ox.Store, scenario: Scenario) -> Context:
@@ -781,7 +812,7 @@ def _match(rule: RuleRecord, ctx: Context) -> tuple[Candidate | None, list[str]]
 
 
 def _same(a: Any, b: Any) -> bool:
-    return json.dumps(_plain(a), sort_keys=True) == json.dumps(_plain(b), sort_keys=True)
+    return json.dumps(json_value(a), sort_keys=True) == json.dumps(json_value(b), sort_keys=True)
 
 
 def resolve_kind(store: ox.Store, ctx: Context, kind: str) -> Resolution:
@@ -911,34 +942,52 @@ def _why_lost(ctx: Context, cand: Candidate, lead: Candidate, declared: set[str]
 
 
 def _show(value: Any) -> str:
-    return json.dumps(_plain(value), ensure_ascii=False)
+    return json.dumps(json_value(value), ensure_ascii=False)
 
 
-def _plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """A JSON-ready copy: Decimal → int or float, dates → ISO text."""
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: json_value(v) for k, v in value.items()}
     return value
 
 
 # ------------------------------------------------------------------ items
 
 
-def _resolve_item(engine: Engine, ctx: Context, name: str, form: str | None) -> ItemResult:
+# A product name may add a dosage word to the catalog's name (阿卡波糖片 for 阿卡波糖 in
+# 口服常释剂型): at most this many trailing characters are tried away.
+PRODUCT_SUFFIX_MAX = 3
+
+
+def _item_rows(engine: Engine, name: str) -> tuple[str, list[ItemRow]]:
+    """The catalog rows of a name, or of its longest catalog name prefix (阿卡波糖片)."""
     rows = engine.items(name)
-    if not rows:
-        raise LookupFailed("catalog item", name, _close_items(engine, name))
+    if rows:
+        return name, rows
+    for cut in range(1, PRODUCT_SUFFIX_MAX + 1):
+        prefix = name[:-cut]
+        if len(prefix) < 2:
+            break
+        rows = engine.items(prefix)
+        if rows:
+            return prefix, rows
+    raise LookupFailed("catalog item", name, _close_items(engine, name))
+
+
+def _resolve_item(engine: Engine, ctx: Context, name: str, form: str | None) -> ItemResult:
+    listed_as, rows = _item_rows(engine, name)
     if form:
         matching = [r for r in rows if r.dosage_form == form]
         if not matching:
             forms = sorted({r.dosage_form or "—" for r in rows})
-            raise LookupFailed(f"dosage form of {name}", form, forms)
+            raise LookupFailed(f"dosage form of {listed_as}", form, forms)
         rows = matching
     codes = [e.code for e in ctx.treatment_chain]
     kinds = {r.catalog_kind for r in rows}
@@ -961,7 +1010,7 @@ def _resolve_item(engine: Engine, ctx: Context, name: str, form: str | None) -> 
     listed = [r for r in rows if r.catalog in {c["catalog"] for c in in_force}]
     if not listed:
         sources = tuple(s for c in in_force for s in engine.sources_of(c["catalog"]))
-        return ItemResult("丙", None, None, searched, sources)
+        return ItemResult("丙", None, None, searched, sources, listed_as)
 
     def depth(row: ItemRow) -> int:
         return codes.index(row.region_code) if row.region_code in codes else len(codes)
@@ -971,11 +1020,12 @@ def _resolve_item(engine: Engine, ctx: Context, name: str, form: str | None) -> 
     if len({r.category for r in best}) > 1:
         raise LookupFailed(
             "catalog item (give the dosage form)",
-            name,
+            listed_as,
             [f"{r.dosage_form or '—'} {r.category}" for r in best],
             ambiguous=True,
         )
-    return ItemResult(best[0].category, None, best[0], searched, engine.sources_of(best[0].catalog))
+    sources = engine.sources_of(best[0].catalog)
+    return ItemResult(best[0].category, None, best[0], searched, sources, listed_as)
 
 
 def _close_items(engine: Engine, name: str) -> list[str]:
@@ -1017,7 +1067,7 @@ class Explanation:
             "rule": self.rule,
             "iri": self.iri,
             "kind": self.kind,
-            "value": _plain(self.value),
+            "value": json_value(self.value),
             "applied": self.applied,
             "overridden_by": self.overridden_by,
             "why": self.why.get(lang) or self.why.get("zh", ""),
@@ -1062,7 +1112,7 @@ class Answer:
                 },
                 "condition_values": dict(sorted(ctx.values.items())),
             },
-            "values": {k: _plain(v) for k, v in self.values.items()},
+            "values": {k: json_value(v) for k, v in self.values.items()},
             "reasons": {k: v.get(lang) or v.get("zh", "") for k, v in self.reasons.items()},
             "explanations": [e.as_dict(lang) for e in self.explanations],
         }
@@ -1261,21 +1311,23 @@ def _item_category(ctx: Context, answer: Answer) -> None:
     _set(answer, ITEM_CATEGORY_ANSWER, item.category, item.reason)
     if item.category is None:
         return
+    name = ctx.scenario.item or ""
+    if item.listed_as and item.listed_as != name:
+        name = f"{name} ({item.listed_as})"
     if item.row is not None:
         row = item.row
         form = f"（{row.dosage_form}）" if row.dosage_form else ""
         why = {
-            "zh": f"{ctx.scenario.item}{form} 列于 {row.catalog_id}（{row.number}），"
-            f"为{row.category}类",
-            "en": f"{ctx.scenario.item} {row.dosage_form or ''} is listed in {row.catalog_id} "
+            "zh": f"{name}{form} 列于 {row.catalog_id}（{row.number}），为{row.category}类",
+            "en": f"{name} {row.dosage_form or ''} is listed in {row.catalog_id} "
             f"({row.number}) as {row.category}",
         }
         iri, rule = row.item, f"{row.catalog_id}/{row.number}"
     else:
         catalogs = ", ".join(item.catalogs)
         why = {
-            "zh": f"{ctx.scenario.item} 未列入生效目录（{catalogs}），为丙类",
-            "en": f"{ctx.scenario.item} is not listed in the catalogs in force ({catalogs}): 丙",
+            "zh": f"{name} 未列入生效目录（{catalogs}），为丙类",
+            "en": f"{name} is not listed in the catalogs in force ({catalogs}): 丙",
         }
         iri, rule = "", None
     answer.explanations.append(

@@ -13,7 +13,8 @@ A file is a list of cases, in the spirit of OpenFisca's YAML tests::
       xfail: "reason"                                                          # optional
 
 Scalars in ``expect`` must equal the answer; a list must be contained in the answer's list
-(an ``{any_of: [...]}`` entry matches an alternative with the same materials). A malformed
+(a plain id matches that id or an alternative offering it; an ``{any_of: [...]}`` entry
+matches an alternative with the same materials). A malformed
 file is an :class:`~kg.errors.InputError` naming the file and line.
 """
 
@@ -31,7 +32,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import InputError, KgError
-from kg.resolve import Answer, Scenario, _plain, answer_keys, resolve_kind, which_rule
+from kg.resolve import Answer, Scenario, answer_keys, json_value, resolve_kind, which_rule
 from kg.sources.yamlio import LineDict, LineList, load_yaml
 from kg.vocab import load_vocabulary
 
@@ -235,6 +236,11 @@ def same_scalar(expected: Any, actual: Any) -> bool:
 
 
 def _same_entry(expected: Any, actual: Any) -> bool:
+    """An expected list entry against an answer entry: a plain id matches itself or an
+    alternative that offers it; an ``{any_of: [...]}`` matches an alternative with the same
+    set of ids."""
+    if not isinstance(expected, dict) and isinstance(actual, dict):
+        return any(same_scalar(expected, option) for option in actual.get("any_of", []))
     if isinstance(expected, dict) or isinstance(actual, dict):
         if not (isinstance(expected, dict) and isinstance(actual, dict)):
             return False
@@ -266,11 +272,11 @@ def run_case(store: ox.Store, case: Case) -> CaseResult:
     for key, expected in case.expect.items():
         if key.startswith(KIND_PREFIX):
             res = resolve_kind(store, answer.context, key[len(KIND_PREFIX) :])
-            actual = _plain(res.value)
+            actual = json_value(res.value)
             deciders = [v.candidate.rule.id for v in res.verdicts if v.applied]
             reason = (res.reason or {}).get("en", "")
         else:
-            actual = _plain(answer.values.get(key))
+            actual = json_value(answer.values.get(key))
             deciders = [e.rule or e.kind for e in answer.deciding(key)]
             reason = answer.reasons.get(key, {}).get("en", "")
         if not contains(expected, actual):

@@ -106,6 +106,17 @@ def test_unknown_and_ambiguous_names_list_close_matches(default_store: ox.Store)
     assert any("协和" in c for c in err.value.candidates)
 
 
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("西安", "610100"), ("南昌", "360100"), ("新乡市", "410700"), ("朝阳", "211300")],
+)
+def test_a_short_name_shared_across_levels_is_the_widest_division(
+    default_store: ox.Store, name: str, code: str
+) -> None:
+    ctx = resolve_scenario(default_store, Scenario(insured_region="佛山", treatment_region=name))
+    assert ctx.treatment.code == code
+
+
 def test_ambiguous_hospital_and_hospital_outside_the_treatment_region(
     fixture_store: ox.Store,
 ) -> None:
@@ -292,6 +303,19 @@ def test_item_category_from_the_most_specific_catalog_in_force(fixture_store: ox
     )
     assert none_in_force.values["item_category"] is None
     assert "no catalog is in force" in none_in_force.reasons["item_category"]["en"]
+
+
+def test_a_product_name_finds_its_catalog_name(default_store: ox.Store) -> None:
+    """R19 names 阿卡波糖片 and 瑞格列奈片; the catalog lists 阿卡波糖 and 瑞格列奈."""
+    base = {"insured_region": "廊坊", "treatment_region": "北京"}
+    for product, category in (("阿卡波糖片", "甲"), ("瑞格列奈片", "乙"), ("阿卡波糖咀嚼片", "乙")):
+        ans = answer(default_store, **base, item=product)
+        assert ans.values["item_category"] == category, product
+    record = next(e for e in ans.explanations if e.key == "item_category")
+    assert record.rule == "nrdl-2024/W-145"  # 阿卡波糖咀嚼片 is an item of its own
+    with pytest.raises(LookupFailed) as err:
+        answer(default_store, **base, item="奥美拉唑肠溶片")
+    assert err.value.ambiguous and err.value.query == "奥美拉唑"
 
 
 def test_unknown_and_ambiguous_items(default_store: ox.Store) -> None:
