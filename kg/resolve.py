@@ -81,6 +81,8 @@ SETTLEMENT_ANSWER = {"direct": True, "manual": False}
 SELECTION_KIND = "institution-selection"
 SELECTION_GATED = ("institution_limit", "primary_level_min")
 REGION_ROLE_KEYS = ("catalog_region", "policy_region")
+PAID = "reimbursable"  # the answer key whose "no" also means no direct settlement
+SETTLEMENT_KEY = "direct_settlement"
 # Display order of the answer keys; keys new to the vocabulary follow in their order.
 ANSWER_ORDER = (
     "scope",
@@ -1195,12 +1197,14 @@ def _derive(engine: Engine, ctx: Context, answer: Answer, key: str, res: Resolut
             _set(answer, key, None, reason)
             return
     value = res.value
-    if res.winner is None:
+    if key == SETTLEMENT_KEY and _not_reimbursed(engine, ctx, answer, key):
+        _set(answer, key, False, None)
+    elif res.winner is None:
         _set(answer, key, None, res.reason)
     elif key in REGION_ROLE_KEYS:
         pools = {"treatment": ctx.treatment_pool.code, "insured": ctx.insured_pool.code}
         _set(answer, key, pools.get(str(value)), _unknown_value(key, value))
-    elif key == "direct_settlement":
+    elif key == SETTLEMENT_KEY:
         _direct_settlement(engine, ctx, answer, key, value)
     else:
         _set(answer, key, value, None)
@@ -1279,6 +1283,49 @@ def _direct_settlement(engine: Engine, ctx: Context, answer: Answer, key: str, v
         )
     )
     _set(answer, key, networked, None)
+
+
+def _not_reimbursed(engine: Engine, ctx: Context, answer: Answer, key: str) -> bool:
+    """Care the fund does not pay is paid by the patient: nothing is settled directly.
+
+    When a reimbursable rule says no, it decides direct settlement too; the settlement
+    rules that said "direct" are shown as overridden by it.
+    """
+    kind = next(
+        (engine.vocab.notation(k) for k, v in engine.vocab.kind_answer_key.items() if v == PAID),
+        None,
+    )
+    if kind is None:
+        return False
+    paid = answer.resolutions.get(PAID) or resolve_kind(engine.store, ctx, kind)
+    if paid.winner is None or paid.value is not False:
+        return False
+    rule = paid.winner.rule
+    for e in answer.explanations:
+        if e.key == key and e.applied:
+            e.applied, e.overridden_by = False, rule.id
+            e.why = {
+                "zh": f"{rule.id} 规定不予报销，费用由个人自付，不直接结算",
+                "en": f"{rule.id}: not reimbursed, so the patient pays and nothing is settled",
+            }
+    answer.explanations.append(
+        Explanation(
+            key=key,
+            rule=rule.id,
+            iri=rule.iri,
+            kind=rule.kind,
+            value=False,
+            applied=True,
+            overridden_by=None,
+            why={
+                "zh": "不予报销的费用不直接结算（由个人自付）",
+                "en": "care that is not reimbursed is not settled directly (the patient pays)",
+            },
+            source=rule.sources[0] if rule.sources else None,
+            sources=rule.sources,
+        )
+    )
+    return True
 
 
 def _filing_category(ctx: Context, vocab: Vocabulary, answer: Answer) -> None:

@@ -136,6 +136,29 @@ def test_ambiguous_hospital_and_hospital_outside_the_treatment_region(
         )
 
 
+def test_the_public_api_is_pinned() -> None:
+    """The claim calculator and the exporter build on these names."""
+    assert sorted(resolve.__all__) == [
+        "Answer",
+        "Candidate",
+        "Context",
+        "Explanation",
+        "Resolution",
+        "RuleRecord",
+        "Scenario",
+        "answer_keys",
+        "json_value",
+        "resolve_kind",
+        "resolve_scenario",
+        "which_rule",
+    ]
+    explanation_fields = [f.name for f in resolve.fields(resolve.Explanation)]
+    assert explanation_fields == [
+        "key", "rule", "iri", "kind", "value", "applied", "overridden_by", "why", "source",
+        "sources",
+    ]  # fmt: skip
+
+
 def test_unknown_scenario_keys_are_errors() -> None:
     with pytest.raises(KgError, match="unknown scenario key"):
         Scenario.from_mapping({"insured_region": "佛山", "treated": "北京"})
