@@ -44,6 +44,7 @@ class BuildReport:
     total_triples: int = 0
     drug_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    violations: int = 0  # SHACL violations (kg.validate.gate); > 0 only with --allow-invalid
 
     def skip(self, path: Path | str, line: int | None, reason: str) -> None:
         self.skipped.append(Skipped(str(path), line, reason))
@@ -64,6 +65,7 @@ class BuildReport:
             "notes": [s.as_dict() for s in self.notes],
             "note_counts": dict(self.note_counts),
             "seconds": round(self.seconds, 2),
+            "violations": self.violations,
         }
 
 

@@ -1,0 +1,83 @@
+"""Validation: the SHACL shapes of ``ontology/shapes/`` checked against the knowledge graph.
+
+Pipeline stage: after ``kg/build.py`` (which calls :func:`gate` on the staged store before
+publishing), before any answer is trusted. The shapes are compiled into SPARQL and run in
+the Oxigraph store (:mod:`kg.validate.engine`); pySHACL on an in-memory copy is the
+reference (:mod:`kg.validate.reference`). ``yibao validate`` is the command line.
+
+Modules: :mod:`~kg.validate.shapes` (reading the shapes), :mod:`~kg.validate.compile`
+(shapes → SPARQL), :mod:`~kg.validate.engine` (running them), :mod:`~kg.validate.reference`
+(pySHACL), :mod:`~kg.validate.extra` (``--data`` files in a snapshot),
+:mod:`~kg.validate.report` (results and formats).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pyoxigraph as ox
+
+from kg.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from kg.sources.common import BuildReport
+    from kg.validate.report import Report
+    from kg.validate.shapes import Term
+
+__all__ = ["ENGINES", "gate", "validate_store"]
+
+ENGINES = ("oxigraph", "pyshacl")
+
+
+def validate_store(
+    db: ox.Store,
+    engine: str = "oxigraph",
+    focus: Collection[Term] | None = None,
+    touching: Collection[Term] | None = None,
+    scope: str = "all",
+    jobs: int = 1,
+    path: Path | None = None,
+) -> Report:
+    """Validate a store (the union of its graphs) with one of :data:`ENGINES`.
+
+    ``jobs`` > 1 lets the Oxigraph engine share the checks among worker processes that
+    open ``path`` (the store's directory, flushed) read-only.
+    """
+    from kg.validate.engine import OxigraphEngine
+    from kg.validate.reference import PyshaclEngine
+    from kg.validate.report import Report
+
+    runner = OxigraphEngine() if engine == "oxigraph" else PyshaclEngine()
+    started = time.perf_counter()
+    if isinstance(runner, OxigraphEngine):
+        results = runner.run(db, focus=focus, touching=touching, jobs=jobs, path=path)
+    else:
+        results = runner.run(db, focus=focus, touching=touching)
+    return Report(
+        results,
+        engine=runner.name,
+        seconds=time.perf_counter() - started,
+        scope=scope,
+        shapes=runner.shapes,
+        timings=list(getattr(runner, "timings", [])),
+    )
+
+
+def gate(allow_invalid: bool) -> Callable[[ox.Store, BuildReport], None]:
+    """The build's validator: refuse a graph with violations unless ``allow_invalid``.
+
+    The count of violations is recorded in the build report either way.
+    """
+
+    def check(db: ox.Store, build_report: BuildReport) -> None:
+        report = validate_store(db)
+        build_report.violations = report.counts["violation"]
+        if not report.conforms and not allow_invalid:
+            raise ValidationFailed(
+                report.summary() + "\nnot published / 未发布 (use --allow-invalid to publish anyway)"
+            )
+
+    return check

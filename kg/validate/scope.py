@@ -1,0 +1,70 @@
+"""What a narrowed validation run looks at: one node, or everything of one region.
+
+Pipeline stage: validation input. Uses the store's pattern index only (no query text):
+a region's nodes are the region and the regions inside it, the statements and filings for
+people insured there (``yb:insuredRegion``), the institutions placed there (``yb:region``)
+and the nodes each of these owns (IRIs minted below it: sources, requirements,
+designations, networked services, memberships; see ``kg.vocab.sub_iri``).
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from kg import lookup
+from kg.errors import LookupFailed
+from kg.validate.shapes import Term
+from kg.vocab import ID, YB, institution_iri, statement_iri
+
+
+def region_nodes(db: ox.Store, region: ox.NamedNode) -> set[Term]:
+    """The region, the regions inside it and what is insured or placed in them."""
+    regions = {region}
+    todo = [region]
+    while todo:
+        current = todo.pop()
+        for q in db.quads_for_pattern(None, YB.parentRegion, current, None):
+            if q.subject not in regions:
+                regions.add(q.subject)  # type: ignore[arg-type]
+                todo.append(q.subject)  # type: ignore[arg-type]
+    nodes: set[Term] = set(regions)
+    for r in regions:
+        for prop in (YB.insuredRegion, YB.region):
+            for q in db.quads_for_pattern(None, prop, r, None):
+                nodes.add(q.subject)
+    return nodes | owned(db, nodes)
+
+
+def owned(db: ox.Store, nodes: set[Term]) -> set[Term]:
+    """Nodes minted below these (``…/rule/x/source/1`` belongs to ``…/rule/x``)."""
+    out: set[Term] = set()
+    todo = [n for n in nodes if isinstance(n, ox.NamedNode)]
+    while todo:
+        node = todo.pop()
+        prefix = node.value + "/"
+        for q in db.quads_for_pattern(node, None, None, None):
+            obj = q.object
+            if isinstance(obj, ox.NamedNode) and obj.value.startswith(prefix) and obj not in out:
+                out.add(obj)
+                todo.append(obj)
+    return out
+
+
+def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
+    """A node by IRI, statement id, region code or name, or institution id, code or name."""
+    text = text.strip()
+    if text.startswith(("http://", "https://", "urn:")):
+        return ox.NamedNode(text.strip("<>"))
+    if text.startswith("<") and text.endswith(">"):
+        return ox.NamedNode(text[1:-1])
+    for candidate in (statement_iri(text), institution_iri(text), ox.NamedNode(ID + text)):
+        if next(iter(db.quads_for_pattern(candidate, None, None, None)), None) is not None:
+            return candidate
+    try:
+        return lookup.region(db, text).node
+    except LookupFailed:
+        pass
+    try:
+        return lookup.institution(db, text).node
+    except LookupFailed:
+        raise LookupFailed("node (IRI, rule id, region or institution)", text) from None

@@ -1,0 +1,364 @@
+"""Validation: the shapes, the Oxigraph engine against pySHACL, fixtures, the command line.
+
+Fixtures (tests/shapes/): each file or folder of invalid/ is new data that breaks exactly one
+rule (tests/shapes/expected.yaml says which, how often, and with which words); its twin of
+the same name in valid/ breaks none. Both are read with tests/shapes/data/ (institutions the
+filings choose) into a snapshot of the default store, as `yibao validate --data` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import yaml
+
+from kg.build import BuildOptions, build
+from kg.errors import InputError, ValidationFailed
+from kg.sources.common import BuildReport
+from kg.validate import extra, gate, validate_store
+from kg.validate.compile import compile_shapes, render
+from kg.validate.engine import OxigraphEngine
+from kg.validate.reference import PyshaclEngine
+from kg.validate.report import Report, fill, render_json, render_text, report_graph
+from kg.validate.shapes import SHAPES_NS, ShapeError, read_shapes, shipped_shapes
+
+SHAPES = Path(__file__).parent / "shapes"
+SUPPORT = SHAPES / "data"
+EXPECTED = yaml.safe_load((SHAPES / "expected.yaml").read_text(encoding="utf-8"))
+INVALID = sorted(p.name for p in (SHAPES / "invalid").iterdir())
+VALID = sorted(p.name for p in (SHAPES / "valid").iterdir())
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kg", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+
+def keys(results: list) -> set[tuple[str, ...]]:  # type: ignore[type-arg]
+    return {r.key() for r in results}
+
+
+@pytest.fixture()
+def snapshot(default_store_dir: Path) -> Iterator[extra.Snapshot]:
+    with extra.snapshot(default_store_dir) as snap:
+        yield snap
+
+
+def validate_fixture(store_dir: Path, kind: str, name: str) -> Report:
+    with extra.snapshot(store_dir) as snap:
+        touched = extra.add_files(snap.db, [SUPPORT, SHAPES / kind / name])
+        return validate_store(snap.db, touching=touched)
+
+
+# ------------------------------------------------------------------ the shapes
+
+
+def test_shapes_are_named_and_speak_both_languages() -> None:
+    graph = shipped_shapes()
+    assert len(graph.targeted) >= 20
+    for shape in graph.shapes.values():
+        assert isinstance(shape.node, ox.NamedNode), f"{shape.node}: name every shape (an IRI)"
+        assert shape.node.value.startswith(SHAPES_NS)
+        if shape.constraints and shape.is_property:
+            assert {"zh", "en"} <= set(shape.messages), f"{shape.id} needs zh and en messages"
+        for sparql in shape.sparql:
+            assert {"zh", "en"} <= set(sparql.messages), f"{shape.id} needs zh and en messages"
+            assert "$this" in sparql.select.split("WHERE")[0], f"{shape.id} projects $this"
+
+
+def test_every_class_with_instances_is_the_target_of_a_shape(default_store: ox.Store) -> None:
+    targeted = {t.term for s in shipped_shapes().targeted for t in s.targets if t.kind == "class"}
+    prefixes = {
+        "yb": "https://w3id.org/yibao-kg/ns#",
+        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    }
+    used = [
+        row["c"]
+        for row in default_store.query(
+            "SELECT DISTINCT ?c WHERE { ?x a ?c . FILTER STRSTARTS(STR(?c), STR(yb:)) }",
+            prefixes=prefixes,
+            use_default_graph_as_union=True,
+        )
+    ]
+    uncovered = [
+        c.value
+        for c in used
+        if not any(
+            default_store.query(
+                f"ASK {{ {c} rdfs:subClassOf* {t} }}",
+                prefixes=prefixes,
+                use_default_graph_as_union=True,
+            )
+            for t in targeted
+        )
+    ]
+    assert uncovered == []
+
+
+def test_a_shape_using_unimplemented_shacl_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n"
+        "<urn:s> a sh:NodeShape ; sh:targetClass <urn:C> ; sh:closed true .\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ShapeError, match="sh:closed"):
+        read_shapes([bad])
+
+
+def test_generated_queries_bind_focus_nodes_and_say_where_they_come_from() -> None:
+    check = next(
+        c
+        for c in compile_shapes(shipped_shapes())
+        if c.shape.id == "ybsh:Institution-code" and c.component == "PatternConstraintComponent"
+    )
+    node = ox.NamedNode("https://w3id.org/yibao-kg/id/institution/x")
+    query = render(check.query, check.owner, [node])
+    assert query.startswith("# Generated from ybsh:Institution-code")
+    assert f"VALUES ?this {{ {node} }}" in query
+    assert "^[HP][0-9]{11}$" in query
+
+
+def test_messages_put_values_in_their_place() -> None:
+    bindings = {"count": ox.Literal("4"), "rule": ox.NamedNode("https://w3id.org/yibao-kg/id/rule/r1")}
+    assert fill("{?count} > 3 ({?rule}, {$missing})", bindings) == "4 > 3 (r1, …)"
+
+
+# ------------------------------------------------------------------ the default graph
+
+
+def test_the_default_graph_conforms(default_store: ox.Store) -> None:
+    report = validate_store(default_store)
+    assert report.conforms, report.summary()
+    assert report.results == []
+
+
+def test_the_build_recorded_no_violations(build_report: dict[str, object]) -> None:
+    assert build_report["violations"] == 0
+
+
+def test_both_engines_find_the_same_on_the_default_graph(default_store: ox.Store) -> None:
+    ours = OxigraphEngine().run(default_store)
+    reference = PyshaclEngine().run(default_store)
+    assert keys(ours) == keys(reference)
+
+
+def test_a_region_run_and_a_focus_run_are_narrowed(default_store_dir: Path) -> None:
+    result = run_cli("validate", "--store", str(default_store_dir), "--region", "佛山", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["conforms"] and data["scope"].startswith("region 440600")
+    result = run_cli("validate", "--store", str(default_store_dir), "--focus", "nat-ratio-reduction-cap-other-temporary")
+    assert result.returncode == 0, result.stderr
+    assert "focus nat-ratio-reduction-cap-other-temporary" in result.stdout
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+def test_every_invalid_fixture_has_a_valid_twin_and_an_expectation() -> None:
+    assert INVALID == VALID
+    assert set(INVALID) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", INVALID)
+def test_an_invalid_fixture_breaks_exactly_its_rule(default_store_dir: Path, name: str) -> None:
+    expected = EXPECTED[name]
+    report = validate_fixture(default_store_dir, "invalid", name)
+    rules = {r.shape.value.replace(SHAPES_NS, "ybsh:") for r in report.results}
+    assert rules == {expected["rule"]}, render_text(report, {}, "en")
+    assert len(report.results) == expected["count"]
+    assert not report.conforms
+    for lang, words in expected["message"].items():
+        assert any(words in r.message.get(lang, "") for r in report.results), (lang, words)
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_a_valid_twin_breaks_nothing(default_store_dir: Path, name: str) -> None:
+    report = validate_fixture(default_store_dir, "valid", name)
+    assert report.results == [], render_text(report, {}, "en")
+
+
+@pytest.mark.parametrize("kind", ["invalid", "valid"])
+def test_both_engines_find_the_same_on_the_fixtures(default_store_dir: Path, kind: str) -> None:
+    with extra.snapshot(default_store_dir) as snap:
+        paths = [SUPPORT, *sorted((SHAPES / kind).iterdir())]
+        touched = extra.add_files(snap.db, paths)
+        ours = OxigraphEngine().run(snap.db, focus=touched)
+        reference = PyshaclEngine().run(snap.db, focus=touched)
+    assert keys(ours) == keys(reference)
+    total = sum(e["count"] for e in EXPECTED.values()) if kind == "invalid" else 0
+    assert len(keys(ours)) == total
+
+
+# ------------------------------------------------------------------ extra data
+
+
+def test_a_shipped_file_given_again_replaces_its_graph(snapshot: extra.Snapshot) -> None:
+    from kg import resources
+
+    path = resources.data_dir() / "rules" / "foshan-440600.yaml"
+    before = len(snapshot.db)
+    touched = extra.add_files(snapshot.db, [path])
+    assert len(snapshot.db) == before  # the same triples, not twice
+    assert validate_store(snapshot.db, touching=touched).conforms
+
+
+def test_new_data_may_not_redefine_an_id_of_the_store(snapshot: extra.Snapshot, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.yaml"
+    rules = (SHAPES / "valid" / "NoConflict-two-ratios.yaml").read_text(encoding="utf-8")
+    copy.write_text(rules.replace("shapes-mm-ratio-a", "nat-cp-filing-required"), encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        extra.add_files(snapshot.db, [copy])
+    assert "copy.yaml" in str(err.value) and "already used" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "where"),
+    [
+        ("broken-literal.ttl", "broken-literal.ttl:5"),
+        ("missing-field.csv", "missing-field.csv:3"),
+        ("unclosed-list.yaml", "unclosed-list.yaml:5"),
+    ],
+)
+def test_malformed_data_exits_2_naming_file_and_line(
+    default_store_dir: Path, name: str, where: str
+) -> None:
+    result = run_cli("validate", "--store", str(default_store_dir), "--data", str(SHAPES / "malformed" / name))
+    assert result.returncode == 2
+    assert where in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_snapshot_is_removed(default_store_dir: Path) -> None:
+    with extra.snapshot(default_store_dir) as snap:
+        assert snap.path.exists()
+    assert not snap.path.exists()
+    assert not list(default_store_dir.glob(".validate-*"))
+
+
+# ------------------------------------------------------------------ command line and formats
+
+
+def test_cli_reports_invalid_data_in_words_and_exits_1(default_store_dir: Path) -> None:
+    fixture = SHAPES / "invalid" / "FilingInstitutionLimit-four-chosen.csv"
+    result = run_cli("validate", "--store", str(default_store_dir), "--data", str(SUPPORT), "--data", str(fixture))
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert "ybsh:FilingInstitutionLimit" in out
+    assert "选定了 4 家医疗机构，超过参保地规则 foshan-go-long-term-institution-limit 允许的 3 家" in out
+    assert "4 institutions chosen, more than the 3 allowed" in out
+    assert "shapes-f-limit" in out and "ConstraintComponent" not in out
+
+
+def test_cli_default_store_conforms(default_store_dir: Path) -> None:
+    result = run_cli("validate", "--store", str(default_store_dir))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("conforms")
+
+
+def test_json_and_turtle_reports(default_store_dir: Path) -> None:
+    fixture = SHAPES / "invalid" / "Institution-region-does-not-exist.csv"
+    args = ["validate", "--store", str(default_store_dir), "--data", str(fixture)]
+    data = json.loads(run_cli(*args, "--format", "json").stdout)
+    assert data["format_version"] == 1 and data["conforms"] is False
+    assert data["counts"] == {"violation": 1, "warning": 0, "info": 0}
+    (result,) = data["results"]
+    assert result["rule"] == "ybsh:Institution-region"
+    assert result["component"] == "ClassConstraintComponent"
+    assert result["focus_label"] == {"zh": "测试：区划代码不存在的医院"}
+    assert result["value"] == {"type": "uri", "value": "https://w3id.org/yibao-kg/id/region/999999"}
+    assert result["path"] == "yb:region" and result["message"]["en"].startswith("needs exactly")
+
+    import rdflib
+    from rdflib.namespace import SH
+
+    turtle = run_cli(*args, "--format", "turtle")
+    assert turtle.returncode == 1
+    graph = rdflib.Graph().parse(data=turtle.stdout, format="turtle")
+    (report,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
+    assert graph.value(report, SH.conforms) == rdflib.Literal(False)
+    (node,) = graph.objects(report, SH.result)
+    assert graph.value(node, SH.sourceShape) == rdflib.URIRef(SHAPES_NS + "Institution-region")
+    assert graph.value(node, SH.value) == rdflib.URIRef("https://w3id.org/yibao-kg/id/region/999999")
+    table = run_cli(*args, "--format", "table")
+    assert table.returncode == 1 and "Institution-region" in table.stdout
+
+
+def test_the_reference_engine_from_the_command_line(tmp_path: Path) -> None:
+    from kg import resources
+
+    data = tmp_path / "data"
+    (data / "regions").mkdir(parents=True)
+    (data / "regions" / "regions.csv").write_bytes(
+        (resources.data_dir() / "regions" / "regions.csv").read_bytes()
+    )
+    store_dir = tmp_path / "store"
+    build(store_dir, BuildOptions(data_dirs=[data], include_default=False, progress=False))
+    fixture = SHAPES / "invalid" / "Institution-code-malformed.csv"
+    outputs = {}
+    for engine in ("oxigraph", "pyshacl"):
+        result = run_cli(
+            "validate", "--store", str(store_dir), "--data", str(fixture), "--engine", engine, "--format", "json"
+        )
+        assert result.returncode == 1, result.stderr
+        outputs[engine] = {(r["rule"], r["focus"], r["component"]) for r in json.loads(result.stdout)["results"]}
+    assert outputs["oxigraph"] == outputs["pyshacl"] == {
+        (
+            "ybsh:Institution-code",
+            "https://w3id.org/yibao-kg/id/institution/shapes-bad-code",
+            "PatternConstraintComponent",
+        )
+    }
+
+
+# ------------------------------------------------------------------ the build gate
+
+
+def test_the_gate_refuses_violations_and_records_them_when_allowed(snapshot: extra.Snapshot) -> None:
+    extra.add_files(snapshot.db, [SHAPES / "invalid" / "Institution-region-does-not-exist.csv"])
+    report = BuildReport()
+    with pytest.raises(ValidationFailed) as err:
+        gate(allow_invalid=False)(snapshot.db, report)
+    assert err.value.exit_code == 1
+    assert "ybsh:Institution-region" in str(err.value) and "not published" in str(err.value)
+    allowed = BuildReport()
+    gate(allow_invalid=True)(snapshot.db, allowed)
+    assert allowed.violations == 1 and allowed.as_dict()["violations"] == 1
+
+
+def test_a_build_with_violations_is_not_published(tmp_path: Path) -> None:
+    from kg import resources
+
+    data = tmp_path / "data"
+    data.mkdir()
+    fixture = SHAPES / "invalid" / "Institution-region-does-not-exist.csv"
+    (data / fixture.name).write_bytes(fixture.read_bytes())
+    (data / "regions.csv").write_bytes((resources.data_dir() / "regions" / "regions.csv").read_bytes())
+    store_dir = tmp_path / "store"
+    options = BuildOptions(data_dirs=[data], include_default=False, progress=False)
+    with pytest.raises(ValidationFailed):
+        build(store_dir, options, validator=gate(False))
+    assert not (store_dir / "current").exists()
+    options.allow_invalid = True
+    _, report = build(store_dir, options, validator=gate(True))
+    assert report.violations == 1 and (store_dir / "current").exists()
+
+
+def test_the_report_renders_offline(snapshot: extra.Snapshot) -> None:
+    touched = extra.add_files(snapshot.db, [SHAPES / "invalid" / "RatioWithinUnitInterval-above-one.yaml"])
+    report = validate_store(snapshot.db, touching=touched)
+    assert json.loads(render_json(report, {}))["counts"]["violation"] == 1
+    assert len(list(report_graph(report))) > 5
