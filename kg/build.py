@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,6 +81,11 @@ def build(
             if options.validate and validator is not None:
                 validator(db, report)
             db.flush()
+        except BaseException as exc:
+            # the traceback's frames (_load, the readers) hold the store open: clear them
+            # so RocksDB closes before the staging directory is removed
+            traceback.clear_frames(exc.__traceback__)
+            raise
         finally:
             del db
             gc.collect()

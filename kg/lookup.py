@@ -44,6 +44,10 @@ def _rows(store: ox.Store, name: str, **values: object) -> list[dict[str, object
     return [{k: query.value_of(v) for k, v in row.items()} for row in rows]
 
 
+def _text(value: object) -> str | None:
+    return str(value) if value else None
+
+
 def region(store: ox.Store, text: str) -> Region:
     """The region a code or name denotes; its pooling region is resolved too."""
     text = str(text).strip()
@@ -56,11 +60,11 @@ def region(store: ox.Store, text: str) -> Region:
             node=ox.NamedNode(str(r["region"])),
             code=str(r["code"]),
             name=str(r["name"]),
-            name_en=r.get("name_en") and str(r["name_en"]),
+            name_en=_text(r.get("name_en")),
             level=str(r["level"]),
             pooling=bool(r["pooling"]),
-            pooling_code=r.get("pooling_code") and str(r["pooling_code"]),
-            province_code=r.get("province_code") and str(r["province_code"]),
+            pooling_code=_text(r.get("pooling_code")),
+            province_code=_text(r.get("province_code")),
         )
     if found:
         raise LookupFailed(

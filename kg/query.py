@@ -125,6 +125,9 @@ def load_query(path: Path) -> NamedQuery:
             )
         )
     known = {"summary", "description", "params", "returns"}
+    returns = header.get("returns") or ()
+    if isinstance(returns, str):  # `returns: boolean` (ASK) or `returns: triples` (CONSTRUCT)
+        returns = (returns,)
     return NamedQuery(
         name=path.stem,
         path=path,
@@ -132,7 +135,7 @@ def load_query(path: Path) -> NamedQuery:
         summary=dict(summary),
         description=str(header.get("description", "")).strip(),
         params=tuple(params),
-        returns=tuple(header.get("returns") or ()),
+        returns=tuple(str(r) for r in returns),
         extra={k: v for k, v in header.items() if k not in known},
     )
 

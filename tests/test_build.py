@@ -225,3 +225,18 @@ def test_stats_without_a_store_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("stats", "--store", str(tmp_path / "none"))
     assert result.returncode == 2
     assert "yibao build" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_impossible_date_is_an_input_error_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "rules.yaml").write_text(
+        "rules:\n  - id: r\n    kind: reimbursement-ratio\n    insured_region: '440600'\n"
+        "    value: 0.9\n    valid_from: 2025-13-01\n",
+        encoding="utf-8",
+    )
+    result = run_cli("build", "--store", str(tmp_path / "s"), "--data", str(bad), "--no-validate")
+    assert result.returncode == 2
+    assert "rules.yaml:6:" in result.stderr and "2025-13-01" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not list((tmp_path / "s").glob(".staging-*"))

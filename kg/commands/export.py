@@ -171,7 +171,7 @@ def export(
     if to_stdout and not kg_export.FORMATS[fmt].text and sys.stdout.isatty():
         raise click.UsageError(f"{fmt} is binary: write it to a file with --output")
     scenario = scenario or any(flags.get(k) for k in SCENARIO_FLAGS) or bool(flags.get("when"))
-    when = _params(flags.pop("when", None) or (), "--when")
+    when = _params(tuple(flags.pop("when", None) or ()), "--when")
     chosen = [
         name
         for name, on in (

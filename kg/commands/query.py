@@ -90,10 +90,7 @@ def catalogue_text(lang: str, only: str | None = None) -> str:
         for p in q.params:
             lines.append(f"    --param {p.describe()}")
         if q.returns:
-            names = [str(r) for r in q.returns]
-            # kg.query keeps a scalar `returns: boolean` as a tuple of its characters
-            shown = "".join(names) if all(len(n) == 1 for n in names) else ", ".join(names)
-            lines.append("    returns / 返回: " + shown)
+            lines.append("    returns / 返回: " + ", ".join(q.returns))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
 

@@ -63,7 +63,17 @@ class _Duplicate(Exception):
         self.key, self.line = key, line
 
 
+def _timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError as exc:  # 2025-13-01: the pattern matched, the calendar did not
+        raise InputError(
+            None, node.start_mark.line + 1, f"invalid date '{node.value}': {exc}"
+        ) from None
+
+
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
