@@ -36,7 +36,7 @@ WORDS = {
     "none": {"zh": "（无）", "en": "(none)"},
 }
 
-__all__ = ["key_label", "render_text"]
+__all__ = ["key_label", "render_summary", "render_text"]
 
 
 def key_label(key: str, lang: str) -> str:
@@ -147,3 +147,28 @@ def render_text(answer: Answer, lang: str = "zh") -> str:
             lines += _rule_line(e, lang, mark)
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + "\n"
+
+
+def render_summary(answer: Answer, keys: list[str] | None = None, lang: str = "zh") -> str:
+    """One line per answer key: its value and the rules that decided it (id, confidence,
+    document), or why it is null — the short form of :func:`render_text`."""
+    w = {k: v[lang] for k, v in WORDS.items()}
+    lines = []
+    for key in keys or list(answer.values):
+        value = answer.values.get(key)
+        line = f"  {key_label(key, lang)} ({key}): {_value_text(answer, key, value, lang)}"
+        deciding = answer.deciding(key)
+        if key in ("institution_limit", "primary_level_min") and value is not None:
+            deciding = answer.deciding("institution_selection") + deciding
+        if deciding:
+            cited = "; ".join(
+                f"{e.rule or e.kind}"
+                + (f" [{e.source.confidence}] {e.source.document}" if e.source else "")
+                for e in deciding
+            )
+            line += f"  ← {w['decided']} {cited}"
+        elif value is None and key in answer.reasons:
+            reason = answer.reasons[key]
+            line += f"  — {reason.get(lang) or reason.get('zh')}"
+        lines.append(line)
+    return "\n".join(lines) + "\n"

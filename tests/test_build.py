@@ -240,3 +240,12 @@ def test_an_impossible_date_is_an_input_error_with_its_line(tmp_path: Path) -> N
     assert "rules.yaml:6:" in result.stderr and "2025-13-01" in result.stderr
     assert "Traceback" not in result.stderr
     assert not list((tmp_path / "s").glob(".staging-*"))
+
+
+def test_the_demo_shows_real_answers_with_their_rules(default_store_dir: Path) -> None:
+    result = run_cli("demo", "--store", str(default_store_dir))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "'仙桃市' → 429004" in out
+    assert "(institution_limit): 3" in out and "foshan-go-long-term-institution-limit" in out
+    assert "(catalog_region): 110000" in out and "(policy_region): 440600" in out

@@ -12,7 +12,7 @@ from rich.table import Table
 from kg import store
 from kg.build import BuildOptions
 from kg.build import build as run_build
-from kg.commands.options import store_option
+from kg.commands.options import lang_option, store_option
 
 MAX_LISTED = 30
 
@@ -59,10 +59,8 @@ def build(
 
 
 def _validator(options: BuildOptions) -> Any:
-    try:
-        from kg.validate import gate
-    except ImportError:  # validation not available in this build of the package
-        return None
+    from kg.validate import gate
+
     return gate(options.allow_invalid)
 
 
@@ -118,8 +116,9 @@ def stats(store_dir: Path | None) -> None:
 
 @click.command()
 @store_option
-def demo(store_dir: Path | None) -> None:
+@lang_option
+def demo(store_dir: Path | None, lang: str) -> None:
     """Build the default graph if needed and show a few real answers. 演示。"""
     from kg.commands import demo as demo_module
 
-    demo_module.run(store_dir)
+    demo_module.run(store_dir, lang)

@@ -1,27 +1,80 @@
-"""What ``yibao demo`` shows: real answers from the default graph."""
+"""What ``yibao demo`` shows: real answers from the default graph, with their rules."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from kg import lookup, store
 from kg.build import BuildOptions, build
+from kg.commands.build import _validator
+from kg.explain import render_summary
+from kg.resolve import Scenario, which_rule
+
+# The question of the which-rule issue: insured in 佛山, working in 北京.
+WORKER = {
+    "insured_region": "佛山",
+    "treatment_region": "北京",
+    "scheme": "employee",
+    "filing_type": "stationed-worker",
+    "service": "general-outpatient",
+    "date": "2025-06-01",
+}
+WORKER_KEYS = [
+    "scope",
+    "filing_required",
+    "catalog_region",
+    "policy_region",
+    "institution_limit",
+    "primary_level_min",
+    "filing_validity",
+    "direct_settlement",
+    "required_materials",
+]
+HEAD = {
+    "built": {"zh": "已构建默认知识图谱", "en": "built the default knowledge graph"},
+    "graph": {"zh": "知识图谱", "en": "knowledge graph"},
+    "regions": {"zh": "区划查询", "en": "Region lookup"},
+    "which": {
+        "zh": "适用哪条规则：佛山职工参保，常驻北京工作，普通门诊，2025-06-01",
+        "en": "Which rule applies: insured in Foshan (employee), working in Beijing, "
+        "general outpatient, 2025-06-01",
+    },
+    "more": {"zh": "更多", "en": "More"},
+}
+NEXT = [
+    "yibao which-rule --insured 佛山 --treated 北京 --filing referral --service inpatient",
+    "yibao query --list",
+    "yibao validate",
+    "yibao export --region 440600 -o foshan.html",
+]
 
 
-def run(store_dir: Path | None) -> None:
-    console = Console()
+def run(store_dir: Path | None, lang: str = "zh") -> None:
+    console = Console(highlight=False, soft_wrap=True)
+    say = console.print
     if not store.exists(store_dir):
-        console.print("building the default knowledge graph / 正在构建默认知识图谱 …")
-        generation, report = build(store_dir, BuildOptions(data_dirs=[]))
-        console.print(
-            f"built {report.total_triples:,} triples in {report.seconds:.1f} s → {generation}"
-        )
+        say("building the default knowledge graph / 正在构建默认知识图谱 …")
+        options = BuildOptions(data_dirs=[])
+        generation, report = build(store_dir, options, validator=_validator(options))
+        say(f"{HEAD['built'][lang]}: {report.total_triples:,} triples, "
+            f"{report.seconds:.1f} s → {generation}")
     db = store.open_store(store_dir)
+    say(f"{HEAD['graph'][lang]}: {store.current_generation(store.resolve_dir(store_dir))}\n")
+
+    say(f"[bold]1. {HEAD['regions'][lang]}[/bold]")
     for name in ("佛山", "仙桃市", "Beijing"):
         r = lookup.region(db, name)
-        console.print(
-            f"region '{name}' → {r.code} {r.name} ({r.name_en}); level {r.level}; "
-            f"pooling region {r.pooling_code}; province {r.province_code}"
-        )
+        label = r.name_en if lang == "en" and r.name_en else r.name
+        say(f"  {name!r} → {r.code} {label}; pooling region {r.pooling_code}; "
+            f"province {r.province_code}")
+
+    say(f"\n[bold]2. {HEAD['which'][lang]}[/bold]")
+    answer = which_rule(db, Scenario.from_mapping(WORKER))
+    say(escape(render_summary(answer, WORKER_KEYS, lang)), end="")
+
+    say(f"\n[bold]{HEAD['more'][lang]}[/bold]")
+    for line in NEXT:
+        say(f"  {line}")
