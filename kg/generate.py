@@ -23,22 +23,11 @@ import yaml
 
 from kg import resources
 from kg.errors import InputError
+from kg.sources.institutions import COLUMN_ORDER as INSTITUTION_COLUMNS
 
+# Generated rows carry a region code, so no address or coordinates to place them by.
 INSTITUTION_HEADER = [
-    "id",
-    "name",
-    "code",
-    "region_code",
-    "level",
-    "grade",
-    "type",
-    "ownership",
-    "primary_level",
-    "designated",
-    "networked_inpatient",
-    "networked_general_outpatient",
-    "networked_chronic_outpatient",
-    "source",
+    c for c in INSTITUTION_COLUMNS if c not in ("province", "address", "longitude", "latitude")
 ]
 FILING_HEADER = [
     "id",

@@ -40,6 +40,7 @@ import pyoxigraph as ox
 
 from kg import lookup, query
 from kg.errors import KgError, LookupFailed
+from kg.sources.common import as_date
 from kg.vocab import (
     DCTERMS,
     RDFS,
@@ -176,12 +177,8 @@ class Scenario:
 
 
 def _date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return as_date(value)
     except ValueError:
         raise KgError(f"date '{value}' is not YYYY-MM-DD / 日期格式应为 YYYY-MM-DD") from None
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from pypinyin import Style, lazy_pinyin
 
+from kg.sources.institutions import COLUMN_ORDER as INSTITUTION_COLUMNS
+
 OUT = Path(__file__).resolve().parent.parent / "kg" / "data"
 
 MUNICIPALITIES = {"11", "12", "31", "50"}
@@ -267,26 +269,7 @@ def normalise(name: str) -> str:
     return re.sub(r"\s+", "", name).replace("Ｏ", "〇")
 
 
-INSTITUTION_HEADER = [
-    "id",
-    "name",
-    "code",
-    "region_code",
-    "province",
-    "address",
-    "longitude",
-    "latitude",
-    "level",
-    "grade",
-    "type",
-    "ownership",
-    "primary_level",
-    "designated",
-    "networked_inpatient",
-    "networked_general_outpatient",
-    "networked_chronic_outpatient",
-    "source",
-]
+INSTITUTION_HEADER = list(INSTITUTION_COLUMNS)
 MEMBERSHIP_HEADER = ["institution_id", "network", "role", "status", "document"]
 
 # Hospitals named in the seeds, with what the seeds say (seed 001: 仙桃; seed 004: 北京/上海/广州).

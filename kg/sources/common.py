@@ -168,13 +168,18 @@ def bool_lit(value: bool) -> ox.Literal:
 # ------------------------------------------------------------------ parsing values
 
 
-def parse_date(value: object, path: Path, line: int | None, what: str = "date") -> dt.date:
+def as_date(value: object) -> dt.date:
+    """A date from a YAML/CSV value (a date, a datetime or YYYY-MM-DD); ValueError if not."""
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    return dt.date.fromisoformat(str(value).strip())
+
+
+def parse_date(value: object, path: Path, line: int | None, what: str = "date") -> dt.date:
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return as_date(value)
     except ValueError:
         raise InputError(path, line, f"{what} '{value}' is not a date (YYYY-MM-DD)") from None
 

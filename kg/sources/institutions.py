@@ -28,25 +28,26 @@ SERVICES = {
     "networked_general_outpatient": "general-outpatient",
     "networked_chronic_outpatient": "chronic-special-outpatient",
 }
-COLUMNS = (
-    REQUIRED
-    | set(SERVICES)
-    | {
-        "code",
-        "region_code",
-        "province",
-        "address",
-        "longitude",
-        "latitude",
-        "level",
-        "grade",
-        "type",
-        "ownership",
-        "primary_level",
-        "designated",
-        "source",
-    }
+# The columns in their documented order (docs/data-formats.md); writers use it too.
+COLUMN_ORDER = (
+    "id",
+    "name",
+    "code",
+    "region_code",
+    "province",
+    "address",
+    "longitude",
+    "latitude",
+    "level",
+    "grade",
+    "type",
+    "ownership",
+    "primary_level",
+    "designated",
+    *SERVICES,
+    "source",
 )
+COLUMNS = set(COLUMN_ORDER)
 _PRECISION = {"county": 3, "prefecture": 2, "province": 1}
 
 
