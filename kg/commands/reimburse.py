@@ -1,0 +1,62 @@
+"""``yibao reimburse``: what the fund pays for a claim, each step with its rule and source."""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from kg import store
+from kg.commands.options import lang_option, store_option
+from kg.errors import KgError
+
+
+@click.command("reimburse")
+@click.argument("claim_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--spent",
+    metavar="AMOUNT",
+    help="Fund payments already made this year (yuan); reduces the annual cap left.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs (docs/reimburse.md).",
+)
+@lang_option
+@store_option
+def reimburse_command(
+    claim_file: Path, spent: str | None, fmt: str, lang: str, store_dir: Path | None
+) -> None:
+    """What the fund pays for a claim (YAML or JSON). 报销计算。
+
+    Exit 0 when computed, 1 when a parameter is missing from the graph (the result says
+    which rule kind), 2 on a malformed claim (file, item and line).
+
+    Example: yibao reimburse tests/claims/r19-langfang-beijing.yaml --format json
+    """
+    from kg.reimburse import load_claim, reimburse, render_text
+
+    amount = None
+    if spent is not None:
+        try:
+            amount = Decimal(spent)
+        except InvalidOperation:
+            raise KgError(f"--spent '{spent}' is not an amount / 不是金额") from None
+        if not amount.is_finite() or amount < 0:
+            raise KgError(f"--spent {spent} is negative / 不能为负数")
+    claim = load_claim(claim_file)
+    result = reimburse(store.open_store(store_dir), claim, amount)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(lang), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render_text(result, lang), nl=False)
+    sys.stdout.flush()
+    if not result.computed:
+        sys.exit(1)

@@ -1,0 +1,943 @@
+"""Reimbursement: what the fund pays for a claim, step by step, each step citing its rule.
+
+Pipeline stage: ``queries/*.rq`` → resolve → **reimburse** (``yibao reimburse``).
+
+A claim is a which-rule scenario plus billed items (docs/reimburse.md,
+``kg/schemas/claim.schema.json``). The calculator asks :mod:`kg.resolve` everything:
+which region's catalog and policy apply (``which_rule``), each item's 甲/乙/丙 category
+in the catalog in force (``resolve_scenario`` with the item), and every money parameter
+as a rule kind (``resolve_kind``): ``category-b-prepay``, ``cross-region-prepay``,
+``deductible``, ``ratio``, ``ratio-reduction``, ``annual-cap``. No region, rate or amount
+is written here; a parameter the graph lacks leaves the result undetermined, with the
+missing rule kind named, never guessed.
+
+Order (one step per line of the result, amounts in yuan rounded to the fen, see
+:func:`fen`):
+
+1. per item, the in-scope amount: 甲 all of it; 乙 less the 乙类先行自付 share
+   (``category-b-prepay``); 丙 or not listed nothing;
+2. the cross-region 先行自付 share of the in-scope total (``cross-region-prepay``), where
+   the insured region encodes its reduction for care away from home that way;
+3. the deductible (``deductible``; first/later admission variants by ``admission``);
+4. the ratio (``ratio``), less ``ratio-reduction`` points for care away from home unless
+   the ratio rule is itself scoped to it (or the reduction is encoded as step 2);
+5. the annual cap (``annual-cap``) less the fund payments already made this year;
+6. fund pays, patient pays the rest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg import query
+from kg.errors import InputError, KgError, LookupFailed
+from kg.resolve import (
+    Answer,
+    Context,
+    Resolution,
+    RuleRecord,
+    Scenario,
+    json_value,
+    kind_label,
+    resolve_kind,
+    resolve_scenario,
+    which_rule,
+)
+from kg.sources.yamlio import LineDict, LineList, load_yaml
+from kg.vocab import load_vocabulary
+
+__all__ = [
+    "Claim",
+    "ClaimItem",
+    "Reimbursement",
+    "claim_from_mapping",
+    "fen",
+    "load_claim",
+    "reimburse",
+    "render_text",
+]
+
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "claim.schema.json"
+FEN = Decimal("0.01")
+ZERO = Decimal("0.00")
+# Claim keys that are not scenario keys.
+CLAIM_KEYS = ("name", "description", "items", "spent")
+# Scenario keys that belong to each item, not to the claim.
+ITEM_KEYS = ("item", "dosage_form", "item_category")
+# The catalog categories (notations of ontology/vocab/item-categories): fully in scope,
+# in scope after the 乙类 share, out of scope. What each means is the law (DOMAIN.md §1).
+FULL, PARTIAL, OUT = "甲", "乙", "丙"
+# Rule kinds the calculator resolves (notations of ontology/vocab/rules.ttl).
+K_B_PREPAY = "category-b-prepay"
+K_CROSS_PREPAY = "cross-region-prepay"
+K_DEDUCTIBLE = "deductible"
+K_RATIO = "ratio"
+K_REDUCTION = "ratio-reduction"
+K_CAP = "annual-cap"
+SCOPE_KEY = "scope"
+LOCAL = "local"
+LONG_TERM = "long-term"
+HUNDRED = Decimal(100)
+
+
+def fen(amount: Decimal) -> Decimal:
+    """Round yuan to the fen (0.01), halves away from zero (ROUND_HALF_UP).
+
+    Every step of the computation is rounded this way before the next one uses it.
+
+    >>> fen(Decimal("3.177"))
+    Decimal('3.18')
+    >>> fen(Decimal("48.888"))
+    Decimal('48.89')
+    >>> fen(Decimal("0.125")), fen(Decimal("0.124")), fen(Decimal("7"))
+    (Decimal('0.13'), Decimal('0.12'), Decimal('7.00'))
+    """
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def money(amount: Decimal | None) -> str | None:
+    """Amounts in JSON are exact decimal strings with two places: ``"48.89"``."""
+    return None if amount is None else str(fen(amount))
+
+
+def _rate(value: Decimal | None) -> str | None:
+    return None if value is None else format(value.normalize(), "f")
+
+
+# ------------------------------------------------------------------ claims
+
+
+@dataclass(frozen=True)
+class ClaimItem:
+    """One billed line: a catalog item (name or number, dosage form) or a declared total."""
+
+    index: int  # 1-based, as people count the lines of a bill
+    amount: Decimal
+    name: str | None = None
+    code: str | None = None
+    dosage_form: str | None = None
+    category: str | None = None  # declared (service totals); otherwise looked up
+    note: str | None = None
+    line: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.code or f"#{self.index}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A scenario and its billed items, with where it was read from."""
+
+    scenario: Scenario
+    items: tuple[ClaimItem, ...]
+    name: str | None = None
+    spent: Decimal = ZERO
+    path: Path | None = None
+    line: int | None = None
+    key_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _line_at(data: Any, path: list[Any]) -> int | None:
+    line = getattr(data, "line", None)
+    node = data
+    for step in path:
+        in_dict = isinstance(node, LineDict) and isinstance(step, str) and step in node
+        in_list = isinstance(node, LineList) and isinstance(step, int) and step < len(node)
+        if not (in_dict or in_list):
+            break
+        line = node.line_of(step)
+        node = node[step]
+        line = getattr(node, "line", None) or line
+    return line
+
+
+def _jsonable(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if hasattr(data, "isoformat"):
+        return data.isoformat()[:10]
+    return data
+
+
+def _where(data: Any, path: list[Any]) -> str:
+    """``item 2 (瑞格列奈片)`` for an error inside the items list."""
+    if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
+        items = data.get("items") if isinstance(data, dict) else None
+        entry = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        label = ""
+        if isinstance(entry, dict):
+            label = str(entry.get("name") or entry.get("code") or "")
+        return f"item {path[1] + 1}" + (f" ({label})" if label else "") + " / 第{}项: ".format(
+            path[1] + 1
+        )
+    return ""
+
+
+def load_claim(path: Path) -> Claim:
+    """Read a claim file (YAML or JSON); every problem is an :class:`InputError` with its line."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, None, "no such claim file / 报销单文件不存在")
+    try:
+        data = load_yaml(path)
+    except ValueError as exc:
+        raise InputError(path, None, f"invalid YAML value: {exc}") from None
+    return claim_from_mapping(data, path)
+
+
+def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
+    """A claim from a mapping (a loaded file, JSON, a dict built in Python).
+
+    Raises:
+        InputError: the claim is malformed (schema, unknown keys, amounts), with the line
+            when the mapping was read from a file.
+    """
+    if not isinstance(data, dict):
+        raise InputError(path, getattr(data, "line", 1), "a claim is a mapping with items / 报销单应为映射")
+    errors = sorted(_validator().iter_errors(_jsonable(data)), key=lambda e: list(e.path))
+    if errors:
+        err = errors[0]
+        where = list(err.path)
+        raise InputError(path, _line_at(data, where), f"{_where(data, where)}{_schema_message(err)}")
+    vocab = load_vocabulary()
+    accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
+    unknown = sorted(set(data) - set(accepted) - set(CLAIM_KEYS))
+    if unknown:
+        key = unknown[0]
+        raise InputError(
+            path,
+            _key_line(data, key),
+            f"unknown claim key '{key}' / 未知的键; accepted: {', '.join([*CLAIM_KEYS, *accepted])}",
+        )
+    try:
+        scenario = Scenario.from_mapping({k: data[k] for k in data if k in accepted}, vocab)
+    except KgError as exc:
+        raise InputError(path, getattr(data, "line", None), str(exc)) from None
+    raw_items = data["items"]
+    items = []
+    for i, entry in enumerate(raw_items):
+        line = raw_items.line_of(i) if isinstance(raw_items, LineList) else None
+        amount = _amount(entry["amount"], path, _key_line(entry, "amount") or line, i, entry)
+        items.append(
+            ClaimItem(
+                index=i + 1,
+                amount=amount,
+                name=_text(entry.get("name")),
+                code=_text(entry.get("code")),
+                dosage_form=_text(entry.get("dosage_form")),
+                category=_text(entry.get("category")),
+                note=_text(entry.get("note")),
+                line=line,
+            )
+        )
+    spent = _amount(data["spent"], path, _key_line(data, "spent"), None, None) if "spent" in data else ZERO
+    return Claim(
+        scenario=scenario,
+        items=tuple(items),
+        name=_text(data.get("name")),
+        spent=spent,
+        path=path,
+        line=getattr(data, "line", None),
+        key_lines=dict(getattr(data, "key_lines", {})),
+    )
+
+
+def _schema_message(err: Any) -> str:
+    if err.validator == "oneOf" and list(err.path)[-1:] in (["amount"], ["spent"]):
+        return (
+            f"amount {err.instance!r} is not a non-negative yuan amount with at most two "
+            f"decimals / 金额须为非负数，最多两位小数"
+        )
+    if err.validator == "not":
+        return "item, dosage_form and item_category belong to each entry of items / 应写在各项目中"
+    if err.validator == "anyOf" and list(err.path)[:1] == ["items"]:
+        return "an item needs a name, a code or a declared category / 项目须有名称、编号或类别"
+    return str(err.message)
+
+
+def _key_line(data: Any, key: str) -> int | None:
+    if isinstance(data, LineDict) and key in data:
+        return data.line_of(key)
+    return getattr(data, "line", None)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value).strip() or None
+
+
+def _amount(value: Any, path: Path | None, line: int | None, index: int | None, entry: Any) -> Decimal:
+    what = ""
+    if index is not None:
+        label = entry.get("name") or entry.get("code") or "" if isinstance(entry, dict) else ""
+        what = f"item {index + 1}" + (f" ({label})" if label else "") + f" / 第{index + 1}项: "
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise InputError(path, line, f"{what}amount '{value}' is not a number / 金额不是数字") from None
+    if not amount.is_finite() or amount < 0:
+        raise InputError(path, line, f"{what}amount {value} is negative / 金额为负数")
+    if amount != amount.quantize(FEN):
+        raise InputError(
+            path, line, f"{what}amount {value} has more than two decimals (fen) / 金额精确到分"
+        )
+    return fen(amount)
+
+
+# ------------------------------------------------------------------ the result
+
+
+@dataclass
+class Step:
+    """One step of the computation, with the rule that gave its parameter."""
+
+    step: str  # category-b-prepay | cross-region-prepay | deductible | ratio-reduction | ratio | annual-cap
+    base: Decimal | None  # the amount the step works on
+    amount: Decimal | None  # what the step takes away (prepay, deductible) or pays (ratio)
+    result: Decimal | None  # the amount carried to the next step
+    value: Any = None  # the parameter: a share, yuan, points
+    rule: RuleRecord | None = None
+    why: dict[str, str] = field(default_factory=dict)
+    note: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        rule = self.rule
+        return {
+            "step": self.step,
+            "label": kind_label(self.step, lang),
+            "base": money(self.base),
+            "value": _param(self.value),
+            "amount": money(self.amount),
+            "result": money(self.result),
+            "rule": rule.id if rule else None,
+            "rule_label": (rule.labels.get(lang) or rule.labels.get("zh")) if rule else None,
+            "source": rule.sources[0].as_dict(lang) if rule and rule.sources else None,
+            "sources": [s.as_dict(lang) for s in rule.sources] if rule else [],
+            "why": self.why.get(lang) or self.why.get("zh") or None,
+            "note": self.note.get(lang) or self.note.get("zh") or None,
+        }
+
+
+def _param(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _rate(value)
+    return json_value(value)
+
+
+@dataclass
+class ItemLine:
+    """An item of the claim: its category, where it came from, its in-scope amount."""
+
+    item: ClaimItem
+    category: str | None
+    in_scope: Decimal | None = None
+    prepay: Decimal | None = None  # the 乙类先行自付 part
+    listed_as: str | None = None
+    dosage_form: str | None = None
+    catalog: str | None = None
+    number: str | None = None
+    declared: bool = False
+    source: Any = None  # SourceRef of the catalog
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        item = self.item
+        return {
+            "index": item.index,
+            "name": item.name,
+            "code": item.code,
+            "listed_as": self.listed_as,
+            "dosage_form": self.dosage_form or item.dosage_form,
+            "amount": money(item.amount),
+            "category": self.category,
+            "category_from": "claim" if self.declared else ("catalog" if self.catalog else "unlisted"),
+            "catalog": self.catalog,
+            "number": self.number,
+            "category_b_prepay": money(self.prepay),
+            "in_scope": money(self.in_scope),
+            "source": self.source.as_dict(lang) if self.source is not None else None,
+            "line": item.line,
+        }
+
+
+@dataclass
+class Flag:
+    code: str
+    message: dict[str, str]
+    rule: str | None = None
+
+    def as_dict(self, lang: str) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message.get(lang) or self.message["zh"], "rule": self.rule}
+
+
+@dataclass
+class Reimbursement:
+    """What a claim pays: totals, per-item lines, steps with their rules, flags."""
+
+    claim: Claim
+    answer: Answer
+    spent: Decimal
+    lines: list[ItemLine] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)  # {kind, reason}
+    total: Decimal = ZERO
+    in_scope: Decimal | None = None
+    fund_pays: Decimal | None = None
+
+    @property
+    def computed(self) -> bool:
+        return self.fund_pays is not None
+
+    @property
+    def patient_pays(self) -> Decimal | None:
+        return None if self.fund_pays is None else self.total - self.fund_pays
+
+    def to_json(self, lang: str = "zh") -> dict[str, Any]:
+        """The JSON result documented in docs/reimburse.md (kg/schemas/reimbursement.schema.json)."""
+        which = self.answer.to_json(lang)
+        values = which["values"]
+        return {
+            "claim": {
+                "name": self.claim.name,
+                "path": str(self.claim.path) if self.claim.path else None,
+                "scenario": which["scenario"],
+            },
+            "context": which["context"],
+            "answers": {
+                key: values.get(key)
+                for key in (
+                    "scope",
+                    "filing_category",
+                    "catalog_region",
+                    "policy_region",
+                    "direct_settlement",
+                    "reimbursable",
+                    "ratio_reduction_pp",
+                    "ratio_reduction_cap_pp",
+                )
+            }
+            | {"filing_type": self.answer.context.values.get("filing_type")},
+            "currency": "CNY",
+            "computed": self.computed,
+            "total": money(self.total),
+            "in_scope": money(self.in_scope),
+            "spent": money(self.spent),
+            "fund_pays": money(self.fund_pays),
+            "patient_pays": money(self.patient_pays),
+            "items": [line.as_dict(lang) for line in self.lines],
+            "steps": [step.as_dict(lang) for step in self.steps],
+            "flags": [flag.as_dict(lang) for flag in self.flags],
+            "missing": [
+                {"kind": m["kind"], "reason": m["reason"].get(lang) or m["reason"]["zh"]}
+                for m in self.missing
+            ],
+        }
+
+
+# ------------------------------------------------------------------ computation
+
+
+class _Missing(Exception):
+    """A parameter the graph does not give: the computation stops there."""
+
+
+def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Reimbursement:
+    """Compute what the fund pays for a claim, as of the claim's date.
+
+    Args:
+        store: a read-only store (``kg.store.open_store``).
+        claim: from :func:`load_claim` or :func:`claim_from_mapping`.
+        spent: fund payments already made this year (overrides the claim's ``spent``).
+
+    Raises:
+        InputError: an item or a region of the claim cannot be found (file, item, line).
+    """
+    try:
+        answer = which_rule(store, claim.scenario)
+    except KgError as exc:
+        raise InputError(claim.path, claim.line, exc.render()) from None
+    result = Reimbursement(
+        claim=claim,
+        answer=answer,
+        spent=claim.spent if spent is None else fen(spent),
+        total=sum((i.amount for i in claim.items), ZERO),
+    )
+    ctx = answer.context
+    _settlement_flags(result)
+    try:
+        _categorize(store, result)
+        if answer.values.get("reimbursable") is False:
+            _not_reimbursed(result)
+            return result
+        _in_scope(store, ctx, result)
+        base = _cross_region_prepay(store, ctx, result)
+        base = _deductible(store, ctx, result, base)
+        fund = _ratio(store, ctx, result, base)
+        result.fund_pays = _cap(store, ctx, result, fund)
+    except _Missing:
+        result.fund_pays = None
+    return result
+
+
+def _miss(result: Reimbursement, kind: str, reason: dict[str, str]) -> None:
+    result.missing.append({"kind": kind, "reason": reason})
+    raise _Missing(kind)
+
+
+def _resolved(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -> Resolution:
+    """The rule of a kind, or the computation stops naming the kind and why."""
+    res = resolve_kind(store, ctx, kind)
+    if res.winner is None:
+        reason = res.reason or {"zh": f"图谱中没有“{kind_label(kind, 'zh')}”规则", "en": f"no {kind} rule"}
+        _miss(result, kind, reason)
+    return res
+
+
+def _settlement_flags(result: Reimbursement) -> None:
+    values = result.answer.values
+    ctx = result.answer.context
+    if ctx.values.get("filing_type") == "none":
+        result.flags.append(
+            Flag("not-filed", {"zh": "未备案就医", "en": "care without a filing"})
+        )
+    if values.get("direct_settlement") is False:
+        rule = next((e.rule for e in result.answer.deciding("direct_settlement")), None)
+        result.flags.append(
+            Flag(
+                "manual-reimbursement",
+                {
+                    "zh": "不能直接结算：先全额垫付，回参保地手工报销，按下列同样的计算",
+                    "en": "no direct settlement: the patient pays in full and claims back at "
+                    "the insured region (manual reimbursement), computed the same way",
+                },
+                rule,
+            )
+        )
+    elif values.get("direct_settlement") is None:
+        result.flags.append(
+            Flag(
+                "settlement-undetermined",
+                {"zh": "无法确定能否直接结算", "en": "whether the claim settles directly is undetermined"},
+            )
+        )
+
+
+def _not_reimbursed(result: Reimbursement) -> None:
+    rule = next((e for e in result.answer.deciding("reimbursable")), None)
+    result.flags.append(
+        Flag(
+            "not-reimbursable",
+            {"zh": "该情景不予报销，费用由个人自付", "en": "this care is not reimbursed: the patient pays"},
+            rule.rule if rule else None,
+        )
+    )
+    result.in_scope = ZERO
+    result.fund_pays = ZERO
+
+
+# ------------------------------------------------------------------ step 1: items
+
+
+def _catalog_scenario(result: Reimbursement) -> Scenario | None:
+    """The scenario whose treatment region is the catalog region (R3: 就医地目录)."""
+    answer = result.answer
+    ctx = answer.context
+    region = answer.values.get("catalog_region")
+    if region is None:
+        if ctx.scope != LOCAL:
+            return None
+        region = ctx.treatment_pool.code  # local care: one region, no rule needed
+    if region == ctx.treatment_pool.code:
+        return ctx.scenario
+    return dataclasses.replace(
+        ctx.scenario,
+        treatment_region=region,
+        hospital=None,
+        hospital_level=ctx.values.get("hospital_level"),
+    )
+
+
+def _categorize(store: ox.Store, result: Reimbursement) -> None:
+    claim = result.claim
+    base: Scenario | None | bool = False  # computed on the first looked-up item
+    for item in claim.items:
+        if item.category:
+            result.lines.append(ItemLine(item, item.category, declared=True))
+            continue
+        if base is False:
+            base = _catalog_scenario(result)
+            if base is None:
+                _miss(result, "catalog-region", result.answer.reasons.get("catalog_region") or {})
+        assert isinstance(base, Scenario)
+        name = item.name or _name_of_code(store, claim, item)
+        scenario = dataclasses.replace(base, item=name, dosage_form=item.dosage_form)
+        try:
+            ctx = resolve_scenario(store, scenario)
+        except (LookupFailed, KgError) as exc:
+            raise InputError(
+                claim.path, item.line, f"item {item.index} ({item.label}) / 第{item.index}项: {exc.render()}"
+            ) from None
+        found = ctx.item
+        if found is None or found.category is None:
+            reason = found.reason if found is not None and found.reason else {}
+            result.lines.append(ItemLine(item, None))
+            _miss(result, "catalog", reason)
+            return
+        row = found.row
+        result.lines.append(
+            ItemLine(
+                item,
+                found.category,
+                listed_as=found.listed_as,
+                dosage_form=row.dosage_form if row else None,
+                catalog=row.catalog_id if row else None,
+                number=row.number if row else None,
+                source=found.catalog_sources[0] if found.catalog_sources else None,
+            )
+        )
+
+
+def _name_of_code(store: ox.Store, claim: Claim, item: ClaimItem) -> str:
+    _, rows = query.solutions(query.run_named(store, "catalog_item_names", {"number": item.code}))
+    names = sorted({query.value_of(r["name"]) for r in rows})
+    if len(names) == 1:
+        return names[0]
+    what = f"item {item.index} / 第{item.index}项: catalog number '{item.code}'"
+    if not names:
+        raise InputError(claim.path, item.line, f"{what} is in no catalog / 目录中没有该编号")
+    raise InputError(
+        claim.path, item.line, f"{what} names several items ({', '.join(names)}); give the name"
+    )
+
+
+def _in_scope(store: ox.Store, ctx: Context, result: Reimbursement) -> None:
+    partial = [line for line in result.lines if line.category == PARTIAL]
+    share: Decimal | None = None
+    res: Resolution | None = None
+    if partial:
+        res = _resolved(store, ctx, result, K_B_PREPAY)
+        share = Decimal(res.value)
+    for line in result.lines:
+        amount = line.item.amount
+        if line.category == FULL:
+            line.prepay, line.in_scope = ZERO, amount
+        elif line.category == PARTIAL:
+            assert share is not None
+            line.prepay = fen(amount * share)
+            line.in_scope = amount - line.prepay
+        else:
+            line.prepay, line.in_scope = ZERO, ZERO
+    result.in_scope = sum((line.in_scope or ZERO for line in result.lines), ZERO)
+    base_b = sum((line.item.amount for line in partial), ZERO)
+    taken = sum((line.prepay or ZERO for line in partial), ZERO)
+    full = sum((line.item.amount for line in result.lines if line.category == FULL), ZERO)
+    result.steps.append(
+        Step(
+            K_B_PREPAY,
+            base=base_b,
+            amount=taken,
+            result=result.in_scope,
+            value=share,
+            rule=res.winner.rule if res and res.winner else None,
+            why={
+                "zh": f"甲类 {money(full)} 全额、乙类 {money(base_b)} 扣先行自付 {money(taken)}、"
+                "丙类及目录外不计：支付范围内费用 " + str(money(result.in_scope)),
+                "en": f"甲 {money(full)} in full, 乙 {money(base_b)} less its share {money(taken)}, "
+                f"丙 and unlisted nothing: in scope {money(result.in_scope)}",
+            },
+            note={}
+            if partial
+            else {"zh": "无乙类项目，不需此参数", "en": "no 乙 item: the share is not needed"},
+        )
+    )
+    unlisted = [line for line in result.lines if line.category == OUT]
+    if unlisted:
+        names = ", ".join(line.item.label for line in unlisted)
+        result.flags.append(
+            Flag(
+                "out-of-scope-items",
+                {"zh": f"丙类或目录外项目不予支付：{names}", "en": f"丙 or unlisted, not paid: {names}"},
+            )
+        )
+    declared = [line for line in result.lines if line.declared]
+    if declared:
+        names = ", ".join(line.item.label for line in declared)
+        result.flags.append(
+            Flag(
+                "declared-category",
+                {"zh": f"按报销单申报的类别计算：{names}", "en": f"category as declared on the claim: {names}"},
+            )
+        )
+
+
+# ------------------------------------------------------------------ steps 2–5
+
+
+def _cross_region_prepay(store: ox.Store, ctx: Context, result: Reimbursement) -> Decimal:
+    base = result.in_scope or ZERO
+    res = resolve_kind(store, ctx, K_CROSS_PREPAY)
+    if res.winner is None:
+        if res.conflict:
+            _miss(result, K_CROSS_PREPAY, res.reason or {})
+        result.steps.append(
+            Step(
+                K_CROSS_PREPAY,
+                base=base,
+                amount=ZERO,
+                result=base,
+                note={
+                    "zh": "参保地未以先行自付方式规定异地就医降幅（无此规则）",
+                    "en": "the insured region encodes no cross-region 先行自付 share (no rule)",
+                },
+            )
+        )
+        return base
+    share = Decimal(res.value)
+    taken = fen(base * share)
+    result.steps.append(
+        Step(K_CROSS_PREPAY, base, taken, base - taken, share, res.winner.rule, _why(res))
+    )
+    return base - taken
+
+
+def _deductible(store: ox.Store, ctx: Context, result: Reimbursement, base: Decimal) -> Decimal:
+    res = _resolved(store, ctx, result, K_DEDUCTIBLE)
+    deductible = fen(Decimal(res.value))
+    taken = min(deductible, base)
+    assert res.winner is not None
+    result.steps.append(
+        Step(K_DEDUCTIBLE, base, taken, base - taken, deductible, res.winner.rule, _why(res))
+    )
+    return base - taken
+
+
+def _ratio(store: ox.Store, ctx: Context, result: Reimbursement, base: Decimal) -> Decimal:
+    res = _resolved(store, ctx, result, K_RATIO)
+    assert res.winner is not None
+    ratio = Decimal(res.value)
+    points = _reduction(store, ctx, result, res)
+    effective = ratio - points / HUNDRED
+    if effective < 0:
+        effective = Decimal(0)
+    pays = fen(base * effective)
+    note = {}
+    if points:
+        note = {
+            "zh": f"{_rate(ratio)} − {_rate(points)} 个百分点 = {_rate(effective)}",
+            "en": f"{_rate(ratio)} less {_rate(points)} points = {_rate(effective)}",
+        }
+    result.steps.append(Step(K_RATIO, base, pays, pays, effective, res.winner.rule, _why(res), note))
+    return pays
+
+
+def _reduction(store: ox.Store, ctx: Context, result: Reimbursement, ratio: Resolution) -> Decimal:
+    """Points off the same-level local ratio for care away from home (R13), or 0 and why."""
+    assert ratio.winner is not None
+    if ctx.scope == LOCAL:
+        return Decimal(0)
+    if SCOPE_KEY in ratio.winner.rule.conditions:
+        result.steps.append(
+            Step(
+                K_REDUCTION,
+                None,
+                None,
+                None,
+                0,
+                None,
+                note={
+                    "zh": f"比例规则 {ratio.winner.rule.id} 已针对异地就医，不再降低",
+                    "en": f"the ratio rule {ratio.winner.rule.id} is already for care away "
+                    "from home: no further reduction",
+                },
+            )
+        )
+        return Decimal(0)
+    res = resolve_kind(store, ctx, K_REDUCTION)
+    if res.winner is not None:
+        points = Decimal(res.value)
+        result.steps.append(
+            Step(K_REDUCTION, None, None, None, points, res.winner.rule, _why(res))
+        )
+        return points
+    prepay = next((s for s in result.steps if s.step == K_CROSS_PREPAY and s.rule), None)
+    if prepay is not None and not res.conflict:
+        result.steps.append(
+            Step(
+                K_REDUCTION,
+                None,
+                None,
+                None,
+                0,
+                None,
+                note={
+                    "zh": f"参保地以先行自付（{prepay.rule.id if prepay.rule else ''}）实现降幅，比例不再降低",
+                    "en": f"the insured region applies its reduction as a 先行自付 share "
+                    f"({prepay.rule.id if prepay.rule else ''}): the ratio is not cut",
+                },
+            )
+        )
+        return Decimal(0)
+    _miss(result, K_REDUCTION, res.reason or {})
+    raise AssertionError  # unreachable: _miss raises
+
+
+def _cap(store: ox.Store, ctx: Context, result: Reimbursement, fund: Decimal) -> Decimal:
+    res = resolve_kind(store, ctx, K_CAP)
+    if res.winner is None:
+        if res.conflict:
+            _miss(result, K_CAP, res.reason or {})
+        result.steps.append(
+            Step(
+                K_CAP,
+                fund,
+                ZERO,
+                fund,
+                None,
+                note={
+                    "zh": "图谱中没有适用的年度最高支付限额，未核对封顶线",
+                    "en": "the graph has no annual cap for this scenario: not checked",
+                },
+            )
+        )
+        result.flags.append(
+            Flag(
+                "annual-cap-unknown",
+                {
+                    "zh": "未核对年度最高支付限额（图谱中没有该规则）"
+                    + (f"；已支付 {money(result.spent)} 未计入" if result.spent else ""),
+                    "en": "annual cap not checked (no rule in the graph)"
+                    + (f"; spent {money(result.spent)} not taken into account" if result.spent else ""),
+                },
+            )
+        )
+        return fund
+    cap = fen(Decimal(res.value))
+    left = max(cap - result.spent, ZERO)
+    paid = min(fund, left)
+    note = {
+        "zh": f"年度限额 {money(cap)} − 本年已支付 {money(result.spent)} = 剩余 {money(left)}",
+        "en": f"annual cap {money(cap)} less {money(result.spent)} paid this year = {money(left)} left",
+    }
+    result.steps.append(Step(K_CAP, fund, fund - paid, paid, cap, res.winner.rule, _why(res), note))
+    if paid < fund:
+        result.flags.append(
+            Flag(
+                "cap-reached",
+                {
+                    "zh": f"达到年度最高支付限额：基金少付 {money(fund - paid)}",
+                    "en": f"annual cap reached: the fund pays {money(fund - paid)} less",
+                },
+                res.winner.rule.id,
+            )
+        )
+    return paid
+
+
+def _why(res: Resolution) -> dict[str, str]:
+    verdict = next((v for v in res.verdicts if v.applied), None)
+    return verdict.why if verdict else {}
+
+
+# ------------------------------------------------------------------ text
+
+
+_STEP_FORMAT = {
+    K_B_PREPAY: ("乙类先行自付", "category-B share"),
+    K_CROSS_PREPAY: ("异地先行自付", "cross-region share"),
+    K_DEDUCTIBLE: ("起付标准", "deductible"),
+    K_REDUCTION: ("比例降幅（百分点）", "ratio reduction (points)"),
+    K_RATIO: ("基金支付比例", "fund ratio"),
+    K_CAP: ("年度最高支付限额", "annual cap"),
+}
+
+
+def render_text(result: Reimbursement, lang: str = "zh") -> str:
+    """A plain-text report: the totals, the items, each step with its rule and source."""
+    data = result.to_json(lang)
+    zh = lang == "zh"
+    ctx = data["context"]
+    answers = data["answers"]
+    out = []
+    title = data["claim"]["name"] or data["claim"]["path"] or ""
+    out.append(("报销计算 " if zh else "Reimbursement ") + title)
+    out.append(
+        ("情景: 参保地 " if zh else "scenario: insured ")
+        + f"{ctx['insured_pooling_region']['name']} {ctx['insured_pooling_region']['code']} → "
+        + f"{ctx['treatment_region']['name']} {ctx['treatment_region']['code']} · {answers['scope']}"
+        + f" · {answers.get('filing_type') or '-'} · {data['claim']['scenario'].get('date')}"
+    )
+    out.append(
+        ("目录地 " if zh else "catalog region ")
+        + f"{answers['catalog_region']} · "
+        + ("政策地 " if zh else "policy region ")
+        + f"{answers['policy_region']} · "
+        + ("直接结算 " if zh else "direct settlement ")
+        + f"{answers['direct_settlement']}"
+    )
+    out.append("")
+    for item in data["items"]:
+        listed = f" [{item['catalog']} {item['number']}]" if item["catalog"] else ""
+        form = f" {item['dosage_form']}" if item["dosage_form"] else ""
+        out.append(
+            f"  {item['index']}. {item['name'] or item['code'] or ''}{form}  {item['amount']}"
+            f"  {item['category'] or '?'}{listed}"
+            + (("  支付范围内 " if zh else "  in scope ") + str(item["in_scope"]))
+        )
+    out.append("")
+    for step in data["steps"]:
+        label = _STEP_FORMAT.get(step["step"], (step["step"], step["step"]))[0 if zh else 1]
+        parts = [f"{label}: {step['value'] if step['value'] is not None else '—'}"]
+        if step["amount"] is not None:
+            words = ("基数", "金额", "结果") if zh else ("base", "amount", "carried")
+            parts.append(
+                f"{words[0]} {step['base']} · {words[1]} {step['amount']} · "
+                f"{words[2]} {step['result']}"
+            )
+        out.append("  " + "  ".join(parts))
+        if step["rule"]:
+            src = step["source"] or {}
+            cite = " · ".join(str(x) for x in (src.get("number") or src.get("document"), src.get("article")) if x)
+            conf = f" [{src.get('confidence')}]" if src.get("confidence") else ""
+            out.append(f"      {step['rule']}{conf} · {cite}")
+            if src.get("quote"):
+                out.append(f"      “{src['quote']}”")
+        if step["note"]:
+            out.append(f"      {step['note']}")
+    out.append("")
+    out.append(
+        ("费用总额 " if zh else "total ")
+        + f"{data['total']}  "
+        + ("支付范围内 " if zh else "in scope ")
+        + f"{data['in_scope']}  "
+        + ("基金支付 " if zh else "fund pays ")
+        + f"{data['fund_pays']}  "
+        + ("个人负担 " if zh else "patient pays ")
+        + f"{data['patient_pays']}"
+    )
+    for flag in data["flags"]:
+        out.append(f"! {flag['code']}: {flag['message']}")
+    for miss in data["missing"]:
+        out.append(
+            ("无法计算：缺少 " if zh else "cannot compute: missing ")
+            + f"{miss['kind']} — {miss['reason']}"
+        )
+    return "\n".join(out) + "\n"
