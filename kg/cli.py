@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "sparql": "kg.commands.query:sparql_command",
     "which-rule": "kg.commands.resolve:which_rule_command",
     "test": "kg.commands.resolve:test_command",
+    "reimburse": "kg.commands.reimburse:reimburse_command",
     "validate": "kg.commands.validate:validate_command",
 }
 
