@@ -187,9 +187,7 @@ def _where(data: Any, path: list[Any]) -> str:
         label = ""
         if isinstance(entry, dict):
             label = str(entry.get("name") or entry.get("code") or "")
-        return f"item {path[1] + 1}" + (f" ({label})" if label else "") + " / 第{}项: ".format(
-            path[1] + 1
-        )
+        return f"item {path[1] + 1}" + (f" ({label})" if label else "") + f" / 第{path[1] + 1}项: "
     return ""
 
 
@@ -213,12 +211,16 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
             when the mapping was read from a file.
     """
     if not isinstance(data, dict):
-        raise InputError(path, getattr(data, "line", 1), "a claim is a mapping with items / 报销单应为映射")
+        raise InputError(
+            path, getattr(data, "line", 1), "a claim is a mapping with items / 报销单应为映射"
+        )
     errors = sorted(_validator().iter_errors(_jsonable(data)), key=lambda e: list(e.path))
     if errors:
         err = errors[0]
         where = list(err.path)
-        raise InputError(path, _line_at(data, where), f"{_where(data, where)}{_schema_message(err)}")
+        raise InputError(
+            path, _line_at(data, where), f"{_where(data, where)}{_schema_message(err)}"
+        )
     vocab = load_vocabulary()
     accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
     unknown = sorted(set(data) - set(accepted) - set(CLAIM_KEYS))
@@ -227,7 +229,8 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
         raise InputError(
             path,
             _key_line(data, key),
-            f"unknown claim key '{key}' / 未知的键; accepted: {', '.join([*CLAIM_KEYS, *accepted])}",
+            f"unknown claim key '{key}' / 未知的键; "
+            f"accepted: {', '.join([*CLAIM_KEYS, *accepted])}",
         )
     try:
         scenario = Scenario.from_mapping({k: data[k] for k in data if k in accepted}, vocab)
@@ -250,7 +253,11 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
                 line=line,
             )
         )
-    spent = _amount(data["spent"], path, _key_line(data, "spent"), None, None) if "spent" in data else ZERO
+    spent = (
+        _amount(data["spent"], path, _key_line(data, "spent"), None, None)
+        if "spent" in data
+        else ZERO
+    )
     return Claim(
         scenario=scenario,
         items=tuple(items),
@@ -285,7 +292,9 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def _amount(value: Any, path: Path | None, line: int | None, index: int | None, entry: Any) -> Decimal:
+def _amount(
+    value: Any, path: Path | None, line: int | None, index: int | None, entry: Any
+) -> Decimal:
     what = ""
     if index is not None:
         label = entry.get("name") or entry.get("code") or "" if isinstance(entry, dict) else ""
@@ -293,7 +302,9 @@ def _amount(value: Any, path: Path | None, line: int | None, index: int | None, 
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise InputError(path, line, f"{what}amount '{value}' is not a number / 金额不是数字") from None
+        raise InputError(
+            path, line, f"{what}amount '{value}' is not a number / 金额不是数字"
+        ) from None
     if not amount.is_finite() or amount < 0:
         raise InputError(path, line, f"{what}amount {value} is negative / 金额为负数")
     if amount != amount.quantize(FEN):
@@ -310,7 +321,7 @@ def _amount(value: Any, path: Path | None, line: int | None, index: int | None, 
 class Step:
     """One step of the computation, with the rule that gave its parameter."""
 
-    step: str  # category-b-prepay | cross-region-prepay | deductible | ratio-reduction | ratio | annual-cap
+    step: str  # the rule kind of its parameter: category-b-prepay, …, annual-cap
     base: Decimal | None  # the amount the step works on
     amount: Decimal | None  # what the step takes away (prepay, deductible) or pays (ratio)
     result: Decimal | None  # the amount carried to the next step
@@ -337,10 +348,11 @@ class Step:
         }
 
 
-def _param(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return _rate(value)
-    return json_value(value)
+def _param(value: Any) -> str | None:
+    """A step's parameter as an exact decimal string (``"0.1"``, ``"800"``)."""
+    if value is None or isinstance(value, bool):
+        return None
+    return _rate(Decimal(str(json_value(value))))
 
 
 @dataclass
@@ -368,7 +380,9 @@ class ItemLine:
             "dosage_form": self.dosage_form or item.dosage_form,
             "amount": money(item.amount),
             "category": self.category,
-            "category_from": "claim" if self.declared else ("catalog" if self.catalog else "unlisted"),
+            "category_from": "claim"
+            if self.declared
+            else ("catalog" if self.catalog else "unlisted"),
             "catalog": self.catalog,
             "number": self.number,
             "category_b_prepay": money(self.prepay),
@@ -385,7 +399,11 @@ class Flag:
     rule: str | None = None
 
     def as_dict(self, lang: str) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message.get(lang) or self.message["zh"], "rule": self.rule}
+        return {
+            "code": self.code,
+            "message": self.message.get(lang) or self.message["zh"],
+            "rule": self.rule,
+        }
 
 
 @dataclass
@@ -412,7 +430,7 @@ class Reimbursement:
         return None if self.fund_pays is None else self.total - self.fund_pays
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
-        """The JSON result documented in docs/reimburse.md (kg/schemas/reimbursement.schema.json)."""
+        """The JSON result of docs/reimburse.md (kg/schemas/reimbursement.schema.json)."""
         which = self.answer.to_json(lang)
         values = which["values"]
         return {
@@ -474,7 +492,7 @@ def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Re
     try:
         answer = which_rule(store, claim.scenario)
     except KgError as exc:
-        raise InputError(claim.path, claim.line, exc.render()) from None
+        raise InputError(claim.path, _line_of_value(claim, exc), exc.render()) from None
     result = Reimbursement(
         claim=claim,
         answer=answer,
@@ -498,6 +516,16 @@ def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Re
     return result
 
 
+def _line_of_value(claim: Claim, exc: KgError) -> int | None:
+    """The line of the claim key whose value a lookup failed on (else the claim's line)."""
+    text = getattr(exc, "query", None)
+    if text is not None:
+        for key, value in claim.scenario.as_dict().items():
+            if str(value) == str(text) and key in claim.key_lines:
+                return claim.key_lines[key]
+    return claim.line
+
+
 def _miss(result: Reimbursement, kind: str, reason: dict[str, str]) -> None:
     result.missing.append({"kind": kind, "reason": reason})
     raise _Missing(kind)
@@ -507,7 +535,10 @@ def _resolved(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -
     """The rule of a kind, or the computation stops naming the kind and why."""
     res = resolve_kind(store, ctx, kind)
     if res.winner is None:
-        reason = res.reason or {"zh": f"图谱中没有“{kind_label(kind, 'zh')}”规则", "en": f"no {kind} rule"}
+        reason = res.reason or {
+            "zh": f"图谱中没有“{kind_label(kind, 'zh')}”规则",
+            "en": f"no {kind} rule",
+        }
         _miss(result, kind, reason)
     return res
 
@@ -516,9 +547,7 @@ def _settlement_flags(result: Reimbursement) -> None:
     values = result.answer.values
     ctx = result.answer.context
     if ctx.values.get("filing_type") == "none":
-        result.flags.append(
-            Flag("not-filed", {"zh": "未备案就医", "en": "care without a filing"})
-        )
+        result.flags.append(Flag("not-filed", {"zh": "未备案就医", "en": "care without a filing"}))
     if values.get("direct_settlement") is False:
         rule = next((e.rule for e in result.answer.deciding("direct_settlement")), None)
         result.flags.append(
@@ -536,7 +565,10 @@ def _settlement_flags(result: Reimbursement) -> None:
         result.flags.append(
             Flag(
                 "settlement-undetermined",
-                {"zh": "无法确定能否直接结算", "en": "whether the claim settles directly is undetermined"},
+                {
+                    "zh": "无法确定能否直接结算",
+                    "en": "whether the claim settles directly is undetermined",
+                },
             )
         )
 
@@ -546,7 +578,10 @@ def _not_reimbursed(result: Reimbursement) -> None:
     result.flags.append(
         Flag(
             "not-reimbursable",
-            {"zh": "该情景不予报销，费用由个人自付", "en": "this care is not reimbursed: the patient pays"},
+            {
+                "zh": "该情景不予报销，费用由个人自付",
+                "en": "this care is not reimbursed: the patient pays",
+            },
             rule.rule if rule else None,
         )
     )
@@ -578,7 +613,7 @@ def _catalog_scenario(result: Reimbursement) -> Scenario | None:
 
 def _categorize(store: ox.Store, result: Reimbursement) -> None:
     claim = result.claim
-    base: Scenario | None | bool = False  # computed on the first looked-up item
+    base: Scenario | bool | None = False  # computed on the first looked-up item
     for item in claim.items:
         if item.category:
             result.lines.append(ItemLine(item, item.category, declared=True))
@@ -594,7 +629,9 @@ def _categorize(store: ox.Store, result: Reimbursement) -> None:
             ctx = resolve_scenario(store, scenario)
         except (LookupFailed, KgError) as exc:
             raise InputError(
-                claim.path, item.line, f"item {item.index} ({item.label}) / 第{item.index}项: {exc.render()}"
+                claim.path,
+                item.line,
+                f"item {item.index} ({item.label}) / 第{item.index}项: {exc.render()}",
             ) from None
         found = ctx.item
         if found is None or found.category is None:
@@ -661,7 +698,8 @@ def _in_scope(store: ox.Store, ctx: Context, result: Reimbursement) -> None:
             why={
                 "zh": f"甲类 {money(full)} 全额、乙类 {money(base_b)} 扣先行自付 {money(taken)}、"
                 "丙类及目录外不计：支付范围内费用 " + str(money(result.in_scope)),
-                "en": f"甲 {money(full)} in full, 乙 {money(base_b)} less its share {money(taken)}, "
+                "en": f"甲 {money(full)} in full, 乙 {money(base_b)} less its share "
+                f"{money(taken)}, "
                 f"丙 and unlisted nothing: in scope {money(result.in_scope)}",
             },
             note={}
@@ -675,7 +713,10 @@ def _in_scope(store: ox.Store, ctx: Context, result: Reimbursement) -> None:
         result.flags.append(
             Flag(
                 "out-of-scope-items",
-                {"zh": f"丙类或目录外项目不予支付：{names}", "en": f"丙 or unlisted, not paid: {names}"},
+                {
+                    "zh": f"丙类或目录外项目不予支付：{names}",
+                    "en": f"丙 or unlisted, not paid: {names}",
+                },
             )
         )
     declared = [line for line in result.lines if line.declared]
@@ -684,7 +725,10 @@ def _in_scope(store: ox.Store, ctx: Context, result: Reimbursement) -> None:
         result.flags.append(
             Flag(
                 "declared-category",
-                {"zh": f"按报销单申报的类别计算：{names}", "en": f"category as declared on the claim: {names}"},
+                {
+                    "zh": f"按报销单申报的类别计算：{names}",
+                    "en": f"category as declared on the claim: {names}",
+                },
             )
         )
 
@@ -745,7 +789,9 @@ def _ratio(store: ox.Store, ctx: Context, result: Reimbursement, base: Decimal) 
             "zh": f"{_rate(ratio)} − {_rate(points)} 个百分点 = {_rate(effective)}",
             "en": f"{_rate(ratio)} less {_rate(points)} points = {_rate(effective)}",
         }
-    result.steps.append(Step(K_RATIO, base, pays, pays, effective, res.winner.rule, _why(res), note))
+    result.steps.append(
+        Step(K_RATIO, base, pays, pays, effective, res.winner.rule, _why(res), note)
+    )
     return pays
 
 
@@ -774,9 +820,7 @@ def _reduction(store: ox.Store, ctx: Context, result: Reimbursement, ratio: Reso
     res = resolve_kind(store, ctx, K_REDUCTION)
     if res.winner is not None:
         points = Decimal(res.value)
-        result.steps.append(
-            Step(K_REDUCTION, None, None, None, points, res.winner.rule, _why(res))
-        )
+        result.steps.append(Step(K_REDUCTION, None, None, None, points, res.winner.rule, _why(res)))
         return points
     prepay = next((s for s in result.steps if s.step == K_CROSS_PREPAY and s.rule), None)
     if prepay is not None and not res.conflict:
@@ -789,7 +833,8 @@ def _reduction(store: ox.Store, ctx: Context, result: Reimbursement, ratio: Reso
                 0,
                 None,
                 note={
-                    "zh": f"参保地以先行自付（{prepay.rule.id if prepay.rule else ''}）实现降幅，比例不再降低",
+                    "zh": f"参保地以先行自付（{prepay.rule.id if prepay.rule else ''}）"
+                    "实现降幅，比例不再降低",
                     "en": f"the insured region applies its reduction as a 先行自付 share "
                     f"({prepay.rule.id if prepay.rule else ''}): the ratio is not cut",
                 },
@@ -825,7 +870,11 @@ def _cap(store: ox.Store, ctx: Context, result: Reimbursement, fund: Decimal) ->
                     "zh": "未核对年度最高支付限额（图谱中没有该规则）"
                     + (f"；已支付 {money(result.spent)} 未计入" if result.spent else ""),
                     "en": "annual cap not checked (no rule in the graph)"
-                    + (f"; spent {money(result.spent)} not taken into account" if result.spent else ""),
+                    + (
+                        f"; spent {money(result.spent)} not taken into account"
+                        if result.spent
+                        else ""
+                    ),
                 },
             )
         )
@@ -835,7 +884,8 @@ def _cap(store: ox.Store, ctx: Context, result: Reimbursement, fund: Decimal) ->
     paid = min(fund, left)
     note = {
         "zh": f"年度限额 {money(cap)} − 本年已支付 {money(result.spent)} = 剩余 {money(left)}",
-        "en": f"annual cap {money(cap)} less {money(result.spent)} paid this year = {money(left)} left",
+        "en": f"annual cap {money(cap)} less {money(result.spent)} paid this year "
+        f"= {money(left)} left",
     }
     result.steps.append(Step(K_CAP, fund, fund - paid, paid, cap, res.winner.rule, _why(res), note))
     if paid < fund:
@@ -882,7 +932,8 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
     out.append(
         ("情景: 参保地 " if zh else "scenario: insured ")
         + f"{ctx['insured_pooling_region']['name']} {ctx['insured_pooling_region']['code']} → "
-        + f"{ctx['treatment_region']['name']} {ctx['treatment_region']['code']} · {answers['scope']}"
+        + f"{ctx['treatment_region']['name']} {ctx['treatment_region']['code']}"
+        + f" · {answers['scope']}"
         + f" · {answers.get('filing_type') or '-'} · {data['claim']['scenario'].get('date')}"
     )
     out.append(
@@ -915,7 +966,9 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         out.append("  " + "  ".join(parts))
         if step["rule"]:
             src = step["source"] or {}
-            cite = " · ".join(str(x) for x in (src.get("number") or src.get("document"), src.get("article")) if x)
+            cite = " · ".join(
+                str(x) for x in (src.get("number") or src.get("document"), src.get("article")) if x
+            )
             conf = f" [{src.get('confidence')}]" if src.get("confidence") else ""
             out.append(f"      {step['rule']}{conf} · {cite}")
             if src.get("quote"):

@@ -1,0 +1,350 @@
+"""yibao reimburse: claims computed from the graph's rules, step by step, with sources.
+
+Every expected figure is computed by hand in the comments (yuan, ROUND_HALF_UP to the fen
+after each step, kg.reimburse.fen).
+"""
+
+from __future__ import annotations
+
+import doctest
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg import reimburse as rb
+from kg.cli import cli
+from kg.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+CLAIMS = Path(__file__).resolve().parent / "claims"
+INVALID = CLAIMS / "invalid"
+EXAMPLE = ROOT / "kg" / "examples" / "claims" / "r19-langfang-beijing.yaml"
+SCHEMA = json.loads((ROOT / "kg/schemas/reimbursement.schema.json").read_text(encoding="utf-8"))
+
+
+def compute(store: ox.Store, path: Path, spent: str | None = None) -> dict[str, Any]:
+    claim = rb.load_claim(path)
+    result = rb.reimburse(store, claim, Decimal(spent) if spent is not None else None)
+    data = result.to_json("en")
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    return data
+
+
+def step(data: dict[str, Any], name: str) -> dict[str, Any]:
+    found = [s for s in data["steps"] if s["step"] == name]
+    assert len(found) == 1, f"{name}: {data['steps']}"
+    return found[0]
+
+
+def flags(data: dict[str, Any]) -> set[str]:
+    return {f["code"] for f in data["flags"]}
+
+
+def run(store_dir: Path, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["reimburse", *args, "--store", str(store_dir)])
+
+
+# ------------------------------------------------------------------ R19
+
+
+def test_r19_langfang_retiree_in_beijing_fund_pays_48_89(default_store: ox.Store) -> None:
+    # 阿卡波糖片 (口服常释剂型) is 甲 in nrdl-2024 (W-144): 32.52 in scope.
+    # 瑞格列奈片 (口服常释剂型) is 乙 (W-164): 31.77 × 10% = 3.177 → 3.18 prepaid, 28.59 in scope.
+    # In scope 32.52 + 28.59 = 61.11; deductible 0; 61.11 × 0.80 = 48.888 → 48.89.
+    # Patient pays 64.29 − 48.89 = 15.40.
+    data = compute(default_store, EXAMPLE)
+    assert (data["total"], data["in_scope"], data["fund_pays"], data["patient_pays"]) == (
+        "64.29",
+        "61.11",
+        "48.89",
+        "15.40",
+    )
+    assert data["computed"] is True and data["missing"] == []
+    first, second = data["items"]
+    assert (first["category"], first["number"], first["in_scope"]) == ("甲", "W-144", "32.52")
+    assert (second["category"], second["category_b_prepay"], second["in_scope"]) == (
+        "乙",
+        "3.18",
+        "28.59",
+    )
+    assert second["listed_as"] == "瑞格列奈" and second["source"]["number"] == "医保发〔2024〕33号"
+    b = step(data, "category-b-prepay")
+    assert (b["rule"], b["value"], b["amount"], b["result"]) == (
+        "langfang-cso-category-b-prepay",
+        "0.1",
+        "3.18",
+        "61.11",
+    )
+    assert "3.18" in b["source"]["quote"]
+    assert step(data, "deductible")["rule"] == "langfang-cso-deductible"
+    ratio = step(data, "ratio")
+    assert (ratio["rule"], ratio["value"], ratio["amount"]) == (
+        "langfang-cso-ratio",
+        "0.8",
+        "48.89",
+    )
+    assert ratio["source"]["document"] == "guide-r19-langfang-example"
+    # long-term filers: no reduction, by the national rule (R12/R13), cited
+    assert step(data, "ratio-reduction")["rule"] == "nat-ratio-reduction-long-term"
+    assert data["answers"]["catalog_region"] == "110000"
+    assert data["answers"]["policy_region"] == "131000"
+    assert data["answers"]["direct_settlement"] is True
+    # no annual cap for Langfang in the graph: said, not guessed
+    assert step(data, "annual-cap")["rule"] is None
+    assert "annual-cap-unknown" in flags(data)
+    assert [s["step"] for s in data["steps"]] == [
+        "category-b-prepay",
+        "cross-region-prepay",
+        "deductible",
+        "ratio-reduction",
+        "ratio",
+        "annual-cap",
+    ]
+
+
+def test_the_shipped_example_is_the_tests_r19_claim() -> None:
+    assert EXAMPLE.read_text(encoding="utf-8") == (CLAIMS / "r19-langfang-beijing.yaml").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_items_by_catalog_number_give_the_same_result(default_store: ox.Store) -> None:
+    # W-144 → 阿卡波糖, W-164 → 瑞格列奈: the same figures as R19.
+    data = compute(default_store, CLAIMS / "langfang-by-code.yaml")
+    assert (data["in_scope"], data["fund_pays"]) == ("61.11", "48.89")
+    assert [i["listed_as"] for i in data["items"]] == ["阿卡波糖", "瑞格列奈"]
+
+
+def test_an_item_outside_the_catalog_is_not_in_scope(default_store: ox.Store) -> None:
+    # R19 + 50.00 declared 丙: in scope still 61.11, fund 48.89; total 114.29;
+    # patient pays 114.29 − 48.89 = 65.40.
+    data = compute(default_store, CLAIMS / "langfang-out-of-scope-item.yaml")
+    assert (data["total"], data["in_scope"], data["fund_pays"], data["patient_pays"]) == (
+        "114.29",
+        "61.11",
+        "48.89",
+        "65.40",
+    )
+    third = data["items"][2]
+    assert (third["category"], third["category_from"], third["in_scope"]) == ("丙", "claim", "0.00")
+    assert {"out-of-scope-items", "declared-category"} <= flags(data)
+
+
+# ------------------------------------------------------------------ 江西省本级 by filing type
+
+# 江西省本级 employee, level-3 hospital in 北京 (cross-province), 2025-11-20: 9,000.00 declared 甲
+# + 阿卡波糖片 1,000.00 (甲) = 10,000.00 in scope. Deductible 800, ratio 0.85 (level 3).
+JIANGXI = [
+    # long-term (retiree relocated): prepay 0 → 10,000 − 800 = 9,200 × 0.85 = 7,820.00
+    ("retiree-relocated", "0", "0.00", "7820.00", "2180.00"),
+    # referral: prepay 10% = 1,000 → 9,000 − 800 = 8,200 × 0.85 = 6,970.00
+    ("referral", "0.1", "1000.00", "6970.00", "3030.00"),
+    # emergency: as referral
+    ("emergency", "0.1", "1000.00", "6970.00", "3030.00"),
+    # other temporary: prepay 20% = 2,000 → 8,000 − 800 = 7,200 × 0.85 = 6,120.00
+    ("other-temporary", "0.2", "2000.00", "6120.00", "3880.00"),
+    # unfiled: as other temporary, and flagged for manual reimbursement
+    ("none", "0.2", "2000.00", "6120.00", "3880.00"),
+]
+
+
+@pytest.mark.parametrize(("filing", "share", "prepay", "fund", "patient"), JIANGXI)
+def test_jiangxi_pool_prepay_by_filing_type(
+    default_store: ox.Store, filing: str, share: str, prepay: str, fund: str, patient: str
+) -> None:
+    data = compute(default_store, CLAIMS / f"jiangxi-pool-{filing}.yaml")
+    assert (data["total"], data["in_scope"]) == ("10000.00", "10000.00")
+    cross = step(data, "cross-region-prepay")
+    assert (cross["value"], cross["amount"]) == (share, prepay)
+    assert cross["rule"].startswith("jiangxi-pool-prepay-")
+    assert cross["source"]["quote"]
+    deductible = step(data, "deductible")
+    assert (deductible["rule"], deductible["amount"]) == (
+        "jiangxi-pool-deductible-level-3",
+        "800.00",
+    )
+    ratio = step(data, "ratio")
+    assert (ratio["rule"], ratio["value"]) == ("jiangxi-pool-ratio-level-3", "0.85")
+    assert (data["fund_pays"], data["patient_pays"]) == (fund, patient)
+    # the same-level ratio is not cut again: the reduction is the 先行自付 share
+    assert step(data, "ratio-reduction")["value"] == "0"
+
+
+def test_jiangxi_unfiled_is_manual_reimbursement_with_the_same_arithmetic(
+    default_store: ox.Store,
+) -> None:
+    unfiled = compute(default_store, CLAIMS / "jiangxi-pool-none.yaml")
+    temporary = compute(default_store, CLAIMS / "jiangxi-pool-other-temporary.yaml")
+    assert {"not-filed", "manual-reimbursement"} <= flags(unfiled)
+    assert "manual-reimbursement" not in flags(temporary)
+    assert unfiled["answers"]["direct_settlement"] is False
+    manual = next(f for f in unfiled["flags"] if f["code"] == "manual-reimbursement")
+    assert manual["rule"]
+    assert unfiled["fund_pays"] == temporary["fund_pays"] == "6120.00"
+
+
+def test_a_category_b_item_without_a_prepay_rule_is_not_computed(default_store: ox.Store) -> None:
+    # 江西省本级 has no 乙类先行自付 rule in the graph: a 乙 drug cannot be priced.
+    claim = rb.claim_from_mapping(
+        {
+            "insured_region": "369900",
+            "treatment_region": "北京",
+            "scheme": "employee",
+            "filing_type": "referral",
+            "service": "inpatient",
+            "hospital_level": "3",
+            "date": "2025-11-20",
+            "items": [{"name": "瑞格列奈片", "dosage_form": "口服常释剂型", "amount": "100"}],
+        }
+    )
+    result = rb.reimburse(default_store, claim)
+    assert not result.computed and result.fund_pays is None
+    data = result.to_json("en")
+    assert data["fund_pays"] is None and data["patient_pays"] is None
+    assert [m["kind"] for m in data["missing"]] == ["category-b-prepay"]
+
+
+# ------------------------------------------------------------------ 内蒙古: admissions and cap
+
+
+def test_neimenggu_cap_reached_with_spent(default_store: ox.Store) -> None:
+    # 10,000 甲, first admission: 10,000 − 1,200 = 8,800 × 0.80 = 7,040.00 before the cap.
+    # Cap 300,000 − spent 299,000 (the claim's spent) = 1,000.00 left: the fund pays 1,000.00,
+    # the patient 9,000.00.
+    data = compute(default_store, CLAIMS / "neimenggu-cap-reached.yaml")
+    assert step(data, "deductible")["rule"] == "neimenggu-cp-deductible-first-admission"
+    assert step(data, "deductible")["amount"] == "1200.00"
+    assert step(data, "ratio")["amount"] == "7040.00"
+    cap = step(data, "annual-cap")
+    assert (cap["rule"], cap["value"], cap["amount"], cap["result"]) == (
+        "neimenggu-cp-annual-cap",
+        "300000",
+        "6040.00",
+        "1000.00",
+    )
+    assert (data["spent"], data["fund_pays"], data["patient_pays"]) == (
+        "299000.00",
+        "1000.00",
+        "9000.00",
+    )
+    assert "cap-reached" in flags(data)
+    # the ratio rule is already for cross-province care: no reduction on top of it
+    assert step(data, "ratio-reduction")["rule"] is None
+    assert step(data, "ratio")["value"] == "0.8"
+
+
+def test_spent_option_overrides_the_claim(default_store: ox.Store) -> None:
+    # spent 0: 7,040.00 is under the cap; spent 300,000: nothing left, the fund pays 0.00.
+    assert compute(default_store, CLAIMS / "neimenggu-cap-reached.yaml", "0")["fund_pays"] == (
+        "7040.00"
+    )
+    full = compute(default_store, CLAIMS / "neimenggu-cap-reached.yaml", "300000")
+    assert (full["fund_pays"], full["patient_pays"]) == ("0.00", "10000.00")
+
+
+def test_neimenggu_later_admission_deductible_600(default_store: ox.Store) -> None:
+    # 10,000 − 600 = 9,400 × 0.80 = 7,520.00
+    data = compute(default_store, CLAIMS / "neimenggu-later-admission.yaml")
+    assert step(data, "deductible")["rule"] == "neimenggu-cp-deductible-later-admission"
+    assert data["fund_pays"] == "7520.00"
+
+
+def test_a_missing_admission_names_the_missing_parameter(default_store: ox.Store) -> None:
+    data = compute(default_store, CLAIMS / "neimenggu-admission-not-given.yaml")
+    assert data["computed"] is False and data["fund_pays"] is None
+    (missing,) = data["missing"]
+    assert missing["kind"] == "deductible" and "admission" in missing["reason"]
+
+
+# ------------------------------------------------------------------ command line
+
+
+def test_cli_prints_fund_pays_of_r19(default_store_dir: Path) -> None:
+    result = run(default_store_dir, str(EXAMPLE), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert (data["fund_pays"], data["patient_pays"]) == ("48.89", "15.40")
+    text = run(default_store_dir, str(EXAMPLE), "--lang", "en")
+    assert text.exit_code == 0
+    assert "fund pays 48.89" in text.output and "langfang-cso-ratio" in text.output
+
+
+def test_cli_spent_and_missing_parameter_exit_codes(default_store_dir: Path) -> None:
+    capped = run(default_store_dir, str(CLAIMS / "neimenggu-cap-reached.yaml"), "--spent", "0")
+    assert capped.exit_code == 0 and "7040.00" in capped.output
+    missing = run(default_store_dir, str(CLAIMS / "neimenggu-admission-not-given.yaml"))
+    assert missing.exit_code == 1
+    assert "deductible" in missing.output
+
+
+BAD = [
+    ("Claim-missing-amount.yaml", 9, ["item 2", "瑞格列奈片", "amount"]),
+    ("Claim-negative-amount.yaml", 9, ["item 1", "阿卡波糖片", "-32.52"]),
+    ("Claim-unknown-drug.yaml", 10, ["item 2", "瑞格列丁片", "瑞格列奈"]),
+    ("Claim-unknown-region.yaml", 2, ["廊坊坊坊", "131000"]),
+    ("Claim-malformed-yaml.yaml", 5, ["YAML syntax error"]),
+]
+
+
+@pytest.mark.parametrize(("name", "line", "words"), BAD)
+def test_bad_claims_exit_2_naming_file_item_and_line(
+    default_store_dir: Path, name: str, line: int, words: list[str]
+) -> None:
+    path = INVALID / name
+    result = run(default_store_dir, str(path))
+    assert result.exit_code != 0
+    assert isinstance(result.exception, InputError), result.output
+    assert result.exception.exit_code == 2
+    assert result.exception.line == line
+    assert Path(result.exception.path or "") == path
+    for word in words:
+        assert word in str(result.exception)
+
+
+def test_bad_claims_through_main_print_no_traceback(
+    default_store_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kg.cli import main
+
+    path = INVALID / "Claim-negative-amount.yaml"
+    with pytest.raises(SystemExit) as stop:
+        main(["reimburse", str(path), "--store", str(default_store_dir)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"{path}:9" in err and "Traceback" not in err
+
+
+def test_amounts_with_more_than_two_decimals_or_unknown_keys_are_input_errors() -> None:
+    base = {"insured_region": "廊坊", "treatment_region": "北京"}
+    with pytest.raises(InputError, match="two decimals"):
+        rb.claim_from_mapping({**base, "items": [{"name": "阿卡波糖", "amount": 1.005}]})
+    with pytest.raises(InputError, match="unknown claim key 'colour'"):
+        rb.claim_from_mapping({**base, "colour": "red", "items": [{"name": "x", "amount": 1}]})
+    with pytest.raises(InputError, match="belong to each entry"):
+        rb.claim_from_mapping({**base, "item": "x", "items": [{"name": "x", "amount": 1}]})
+
+
+def test_rounding_rule_doctest() -> None:
+    assert doctest.testmod(rb).failed == 0
+    # half up at the fen, also for amounts carried through several steps
+    assert rb.fen(Decimal("0.005")) == Decimal("0.01")
+    assert rb.fen(Decimal("2.675")) == Decimal("2.68")
+
+
+def test_public_api_is_pinned() -> None:
+    assert sorted(rb.__all__) == [
+        "Claim",
+        "ClaimItem",
+        "Reimbursement",
+        "claim_from_mapping",
+        "fen",
+        "load_claim",
+        "reimburse",
+        "render_text",
+    ]
