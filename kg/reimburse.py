@@ -60,6 +60,7 @@ __all__ = [
     "ClaimItem",
     "Reimbursement",
     "claim_from_mapping",
+    "example_claim",
     "fen",
     "load_claim",
     "reimburse",
@@ -67,6 +68,7 @@ __all__ = [
 ]
 
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "claim.schema.json"
+EXAMPLES = Path(__file__).resolve().parent / "examples" / "claims"
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 # Claim keys that are not scenario keys.
@@ -83,6 +85,7 @@ K_DEDUCTIBLE = "deductible"
 K_RATIO = "ratio"
 K_REDUCTION = "ratio-reduction"
 K_CAP = "annual-cap"
+K_LARGE_SUM_CAP = "large-sum-cap"
 SCOPE_KEY = "scope"
 LOCAL = "local"
 LONG_TERM = "long-term"
@@ -145,6 +148,19 @@ class Claim:
     path: Path | None = None
     line: int | None = None
     key_lines: Mapping[str, int] = field(default_factory=dict)
+
+
+def example_claim(name: str = "r19-langfang-beijing") -> Path:
+    """A claim file shipped with the package (``kg/examples/claims/<name>.yaml``).
+
+    >>> example_claim().name
+    'r19-langfang-beijing.yaml'
+    """
+    path = EXAMPLES / f"{name}.yaml"
+    if not path.is_file():
+        shipped = ", ".join(sorted(p.stem for p in EXAMPLES.glob("*.yaml")))
+        raise KgError(f"no example claim '{name}' / 没有该示例; shipped: {shipped}")
+    return path
 
 
 @cache
@@ -899,6 +915,21 @@ def _cap(store: ox.Store, ctx: Context, result: Reimbursement, fund: Decimal) ->
                 res.winner.rule.id,
             )
         )
+        large = resolve_kind(store, ctx, K_LARGE_SUM_CAP)
+        if large.winner is not None:
+            result.flags.append(
+                Flag(
+                    "large-sum-not-computed",
+                    {
+                        "zh": "超过基本医保年度限额的部分可能由大额医疗保险支付"
+                        f"（限额 {money(Decimal(large.value))}），未计算：图谱中没有其支付比例",
+                        "en": "the large-sum fund may pay above the basic cap (its cap "
+                        f"{money(Decimal(large.value))}); not computed: the graph has no "
+                        "ratio for it",
+                    },
+                    large.winner.rule.id,
+                )
+            )
     return paid
 
 
@@ -980,11 +1011,11 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         ("费用总额 " if zh else "total ")
         + f"{data['total']}  "
         + ("支付范围内 " if zh else "in scope ")
-        + f"{data['in_scope']}  "
+        + f"{data['in_scope'] or '—'}  "
         + ("基金支付 " if zh else "fund pays ")
-        + f"{data['fund_pays']}  "
+        + f"{data['fund_pays'] or '—'}  "
         + ("个人负担 " if zh else "patient pays ")
-        + f"{data['patient_pays']}"
+        + f"{data['patient_pays'] or '—'}"
     )
     for flag in data["flags"]:
         out.append(f"! {flag['code']}: {flag['message']}")

@@ -24,7 +24,7 @@ from kg.errors import InputError
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = Path(__file__).resolve().parent / "claims"
 INVALID = CLAIMS / "invalid"
-EXAMPLE = ROOT / "kg" / "examples" / "claims" / "r19-langfang-beijing.yaml"
+EXAMPLE = rb.example_claim("r19-langfang-beijing")
 SCHEMA = json.loads((ROOT / "kg/schemas/reimbursement.schema.json").read_text(encoding="utf-8"))
 
 
@@ -90,6 +90,7 @@ def test_r19_langfang_retiree_in_beijing_fund_pays_48_89(default_store: ox.Store
         "48.89",
     )
     assert ratio["source"]["document"] == "guide-r19-langfang-example"
+    assert "80%" in ratio["source"]["quote"]
     # long-term filers: no reduction, by the national rule (R12/R13), cited
     assert step(data, "ratio-reduction")["rule"] == "nat-ratio-reduction-long-term"
     assert data["answers"]["catalog_region"] == "110000"
@@ -234,6 +235,9 @@ def test_neimenggu_cap_reached_with_spent(default_store: ox.Store) -> None:
         "9000.00",
     )
     assert "cap-reached" in flags(data)
+    # above the basic cap the large-sum fund may pay: said, not computed (no ratio for it)
+    large = next(f for f in data["flags"] if f["code"] == "large-sum-not-computed")
+    assert large["rule"] == "neimenggu-cp-large-sum-cap"
     # the ratio rule is already for cross-province care: no reduction on top of it
     assert step(data, "ratio-reduction")["rule"] is None
     assert step(data, "ratio")["value"] == "0.8"
@@ -246,6 +250,8 @@ def test_spent_option_overrides_the_claim(default_store: ox.Store) -> None:
     )
     full = compute(default_store, CLAIMS / "neimenggu-cap-reached.yaml", "300000")
     assert (full["fund_pays"], full["patient_pays"]) == ("0.00", "10000.00")
+    under = compute(default_store, CLAIMS / "neimenggu-cap-reached.yaml", "0")
+    assert "cap-reached" not in flags(under) and "large-sum-not-computed" not in flags(under)
 
 
 def test_neimenggu_later_admission_deductible_600(default_store: ox.Store) -> None:
@@ -343,6 +349,7 @@ def test_public_api_is_pinned() -> None:
         "ClaimItem",
         "Reimbursement",
         "claim_from_mapping",
+        "example_claim",
         "fen",
         "load_claim",
         "reimburse",
