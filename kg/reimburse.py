@@ -562,7 +562,9 @@ def _resolved(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -
 def _settlement_flags(result: Reimbursement) -> None:
     values = result.answer.values
     ctx = result.answer.context
-    if ctx.values.get("filing_type") == "none":
+    if values.get("reimbursable") is False:
+        return  # the not-reimbursable flag says it all
+    if ctx.values.get("filing_type") == "none" and ctx.scope != LOCAL:
         result.flags.append(Flag("not-filed", {"zh": "未备案就医", "en": "care without a filing"}))
     if values.get("direct_settlement") is False:
         rule = next((e.rule for e in result.answer.deciding("direct_settlement")), None)

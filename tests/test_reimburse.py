@@ -355,3 +355,64 @@ def test_public_api_is_pinned() -> None:
         "reimburse",
         "render_text",
     ]
+
+
+# ------------------------------------------------------------------ other paths
+
+
+def test_a_json_claim_for_care_that_is_not_reimbursed(
+    default_store: ox.Store, tmp_path: Path
+) -> None:
+    # 佛山 people who go out of the city on their own get no general outpatient benefit
+    # (seed 004): the fund pays 0.00 of 100.00, the deciding rule is cited.
+    path = tmp_path / "foshan.json"
+    claim = {
+        "insured_region": "佛山",
+        "treatment_region": "北京",
+        "filing_type": "other-temporary",
+        "service": "general-outpatient",
+        "date": "2025-06-01",
+        "items": [{"name": "阿卡波糖片", "dosage_form": "口服常释剂型", "amount": 100}],
+    }
+    path.write_text(json.dumps(claim, ensure_ascii=False), encoding="utf-8")
+    data = compute(default_store, path)
+    assert (data["fund_pays"], data["patient_pays"]) == ("0.00", "100.00")
+    (flag,) = data["flags"]
+    assert flag["code"] == "not-reimbursable" and flag["rule"]
+
+
+def test_local_care_takes_no_reduction(default_store: ox.Store) -> None:
+    # 廊坊 insured treated in 廊坊: 31.77 乙 → 3.18 prepaid, 28.59 × 0.80 = 22.872 → 22.87.
+    claim = rb.claim_from_mapping(
+        {
+            "insured_region": "廊坊",
+            "treatment_region": "廊坊",
+            "scheme": "employee",
+            "service": "chronic-special-outpatient",
+            "date": "2025-06-01",
+            "items": [{"name": "瑞格列奈片", "dosage_form": "口服常释剂型", "amount": 31.77}],
+        }
+    )
+    data = rb.reimburse(default_store, claim).to_json("en")
+    assert data["answers"]["scope"] == "local"
+    assert (data["in_scope"], data["fund_pays"], data["patient_pays"]) == ("28.59", "22.87", "8.90")
+    assert "ratio-reduction" not in [s["step"] for s in data["steps"]]
+
+
+def test_no_catalog_in_force_is_not_computed(default_store: ox.Store) -> None:
+    # The shipped 2024 catalog ends on 2025-12-31; the graph has no 2026 catalog.
+    claim = rb.claim_from_mapping(
+        {
+            "insured_region": "廊坊",
+            "treatment_region": "北京",
+            "scheme": "employee",
+            "filing_type": "retiree-relocated",
+            "service": "chronic-special-outpatient",
+            "date": "2026-02-01",
+            "items": [{"name": "阿卡波糖片", "amount": 10}],
+        }
+    )
+    data = rb.reimburse(default_store, claim).to_json("en")
+    assert data["computed"] is False and data["in_scope"] is None
+    assert [m["kind"] for m in data["missing"]] == ["catalog"]
+    assert "2026-02-01" in data["missing"][0]["reason"]
