@@ -943,6 +943,12 @@ def _why(res: Resolution) -> dict[str, str]:
 # ------------------------------------------------------------------ text
 
 
+def _yes_no(value: bool | None, zh: bool) -> str:
+    if value is None:
+        return "—"
+    return ("是" if value else "否") if zh else ("yes" if value else "no")
+
+
 _STEP_FORMAT = {
     K_B_PREPAY: ("乙类先行自付", "category-B share"),
     K_CROSS_PREPAY: ("异地先行自付", "cross-region share"),
@@ -975,7 +981,7 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         + ("政策地 " if zh else "policy region ")
         + f"{answers['policy_region']} · "
         + ("直接结算 " if zh else "direct settlement ")
-        + f"{answers['direct_settlement']}"
+        + _yes_no(answers["direct_settlement"], zh)
     )
     out.append("")
     for item in data["items"]:
