@@ -75,8 +75,13 @@ def region(store: ox.Store, text: str) -> Region:
     raise LookupFailed("region", text, [f"{names[n]} {n}" for n in close])
 
 
-def institution(store: ox.Store, text: str) -> Institution:
-    """The institution an id, national code or exact name denotes."""
+def institution(store: ox.Store, text: str, near: Region | None = None) -> Institution:
+    """The institution an id, national code or exact name denotes.
+
+    When nothing matches, close matches are suggested among the institutions of ``near``
+    (the treatment region, found through the region index: cheap at national scale), else
+    among names sharing a fragment with ``text`` (a scan of every name per fragment).
+    """
     text = str(text).strip()
     found = {r["id"]: r for r in _rows(store, "institution_lookup", text=text)}
     if len(found) == 1:
@@ -97,7 +102,14 @@ def institution(store: ox.Store, text: str) -> Institution:
             [f"{i} {r['name']} ({r.get('region_code') or '?'})" for i, r in sorted(found.items())],
             ambiguous=True,
         )
-    candidates: dict[str, str] = {}
+    candidates: dict[str, str]
+    if near is not None:
+        rows = _rows(store, "institutions_in_region", region=near.node)
+        candidates = {str(r["name"]): str(r["id"]) for r in rows}
+        close = difflib.get_close_matches(text, list(candidates), n=6, cutoff=0.3)
+        if close:
+            raise LookupFailed("institution", text, [f"{candidates[n]} {n}" for n in close])
+    candidates = {}
     for size in (4, 3, 2):
         for start in range(0, max(len(text) - size + 1, 1)):
             fragment = text[start : start + size]

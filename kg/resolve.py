@@ -497,11 +497,11 @@ class Engine:
         self._rules = by_region
         self._all_rules = True
 
-    def institution(self, text: str) -> lookup.Institution:
+    def institution(self, text: str, near: lookup.Region | None = None) -> lookup.Institution:
         key = str(text).strip()
         found = self._institutions.get(key)
         if found is None:
-            found = self._institutions[key] = lookup.institution(self.store, key)
+            found = self._institutions[key] = lookup.institution(self.store, key, near)
         return found
 
     def items(self, name: str) -> list[ItemRow]:
@@ -626,9 +626,10 @@ def resolve_scenario(store: ox.Store, scenario: Scenario) -> Context:
     date = scenario.date or dt.date.today()
     insured = engine.region(scenario.insured_region)
     insured_pool = _pool_of(engine, insured, "insured region / 参保地")
-    hospital = engine.institution(scenario.hospital) if scenario.hospital else None
-    if scenario.treatment_region:
-        treatment = engine.region(scenario.treatment_region)
+    named = engine.region(scenario.treatment_region) if scenario.treatment_region else None
+    hospital = engine.institution(scenario.hospital, named) if scenario.hospital else None
+    if named is not None:
+        treatment = named
     elif hospital is not None and hospital.region_code:
         treatment = engine.region(hospital.region_code)
     else:
