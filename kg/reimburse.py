@@ -522,6 +522,7 @@ def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Re
         if answer.values.get("reimbursable") is False:
             _not_reimbursed(result)
             return result
+        _check_policy_region(result)
         _in_scope(store, ctx, result)
         base = _cross_region_prepay(store, ctx, result)
         base = _deductible(store, ctx, result, base)
@@ -530,6 +531,26 @@ def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Re
     except _Missing:
         result.fund_pays = None
     return result
+
+
+def _check_policy_region(result: Reimbursement) -> None:
+    """The money parameters are resolved for the insured region (R3 参保地政策).
+
+    Should a rule ever make another region's policy apply, the rules read here would be
+    the wrong ones: the claim is then not computed rather than computed wrongly.
+    """
+    ctx = result.answer.context
+    policy = result.answer.values.get("policy_region")
+    if policy is not None and policy != ctx.insured_pool.code:
+        _miss(
+            result,
+            "policy-region",
+            {
+                "zh": f"适用 {policy} 的政策，而计算只读取参保地 {ctx.insured_pool.code} 的规则",
+                "en": f"the policy of {policy} applies; the calculator reads the rules of the "
+                f"insured region {ctx.insured_pool.code} only",
+            },
+        )
 
 
 def _line_of_value(claim: Claim, exc: KgError) -> int | None:
