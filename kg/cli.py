@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "test": "kg.commands.resolve:test_command",
     "reimburse": "kg.commands.reimburse:reimburse_command",
     "validate": "kg.commands.validate:validate_command",
+    "bench": "kg.commands.bench:bench_command",
 }
 
 
