@@ -416,3 +416,11 @@ def test_no_catalog_in_force_is_not_computed(default_store: ox.Store) -> None:
     assert data["computed"] is False and data["in_scope"] is None
     assert [m["kind"] for m in data["missing"]] == ["catalog"]
     assert "2026-02-01" in data["missing"][0]["reason"]
+
+
+def test_the_schemas_are_valid_and_the_shipped_claims_follow_theirs() -> None:
+    claim_schema = json.loads((ROOT / "kg/schemas/claim.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(claim_schema)
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    for path in sorted(CLAIMS.glob("*.yaml")):
+        assert rb.load_claim(path).items, path
