@@ -249,3 +249,4 @@ def test_the_demo_shows_real_answers_with_their_rules(default_store_dir: Path) -
     assert "'仙桃市' → 429004" in out
     assert "(institution_limit): 3" in out and "foshan-go-long-term-institution-limit" in out
     assert "(catalog_region): 110000" in out and "(policy_region): 440600" in out
+    assert "基金支付 48.89" in out and "langfang-cso-ratio" in out  # R19 from the graph

@@ -11,6 +11,7 @@ from kg import lookup, store
 from kg.build import BuildOptions, build
 from kg.commands.build import _validator
 from kg.explain import render_summary
+from kg.reimburse import example_claim, load_claim, reimburse
 from kg.resolve import Scenario, which_rule
 
 # The question of the which-rule issue: insured in 佛山, working in 北京.
@@ -41,6 +42,17 @@ HEAD = {
         "zh": "适用哪条规则：佛山职工参保，常驻北京工作，普通门诊，2025-06-01",
         "en": "Which rule applies: insured in Foshan (employee), working in Beijing, "
         "general outpatient, 2025-06-01",
+    },
+    "claim": {
+        "zh": "一笔费用报销多少（R19）：廊坊退休职工异地安置北京，门诊慢特病用药，2025-06-01",
+        "en": "What a claim pays (R19): a Langfang retiree relocated to Beijing, chronic/special "
+        "outpatient drugs, 2025-06-01",
+    },
+    "totals": {
+        "zh": "费用总额 {total} · 支付范围内 {in_scope} · 基金支付 {fund_pays} · "
+        "个人负担 {patient_pays}",
+        "en": "total {total} · in scope {in_scope} · fund pays {fund_pays} · "
+        "patient pays {patient_pays}",
     },
     "more": {"zh": "更多", "en": "More"},
 }
@@ -74,6 +86,25 @@ def run(store_dir: Path | None, lang: str = "zh") -> None:
     say(f"\n[bold]2. {HEAD['which'][lang]}[/bold]")
     answer = which_rule(db, Scenario.from_mapping(WORKER))
     say(escape(render_summary(answer, WORKER_KEYS, lang)), end="")
+
+    say(f"\n[bold]3. {HEAD['claim'][lang]}[/bold]")
+    claim_path = example_claim("r19-langfang-beijing")
+    paid = reimburse(db, load_claim(claim_path)).to_json(lang)
+    lines = [
+        f"  {item['name']} {item['dosage_form'] or ''} {item['amount']} {item['category']}"
+        f" [{item['catalog']} {item['number']}] → {item['in_scope']}"
+        for item in paid["items"]
+    ]
+    for step in paid["steps"]:
+        if step["rule"]:
+            result = f" → {step['result']}" if step["result"] is not None else ""
+            lines.append(
+                f"  {step['label']}: {step['value']}{result}  ← {step['rule']}"
+                f" [{step['source']['confidence']}] {step['source']['document']}"
+            )
+    lines.append("  " + HEAD["totals"][lang].format(**paid))
+    lines.append(f"  yibao reimburse {claim_path}")
+    say(escape("\n".join(lines)))
 
     say(f"\n[bold]{HEAD['more'][lang]}[/bold]")
     for line in NEXT:
