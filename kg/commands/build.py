@@ -106,9 +106,13 @@ def stats(store_dir: Path | None) -> None:
     db = store.open_store(store_dir)
     report = BuildReport()
     summarise(db, report)
-    graphs = {str(g.value): 0 for g in db.named_graphs()}
-    data = report.as_dict()
-    data["graphs"] = graphs
+    # the counts are the store's own; skipped rows, timings and graphs come from its build
+    data: dict[str, Any] = report.as_dict()
+    data["graphs"] = {str(g.value): 0 for g in db.named_graphs()}
+    built = store.read_report(store_dir)
+    for key in ("graphs", "skipped", "notes", "note_counts", "seconds", "violations"):
+        if key in built:
+            data[key] = built[key]
     console = Console()
     console.print(f"store / 存储: {store.current_generation(store.resolve_dir(store_dir))}")
     print_report(data)
