@@ -79,6 +79,9 @@ PLANTED_KINDS = [
     "networked-service-outside-designation",
 ]
 START = dt.date(2025, 1, 1)
+# Filings start after the national materials rules take effect (2025-03-28 in
+# kg/data/rules/national.yaml), so that a planted missing material is checked by one.
+FILING_START = dt.date(2025, 4, 1)
 
 
 @dataclass
@@ -499,7 +502,10 @@ def _filing(
     planted: Counter[str],
 ) -> list[str]:
     ftype = rng.choice(LONG_TERM + TEMPORARY)
-    start = START + dt.timedelta(days=rng.randint(0, 180))
+    start = FILING_START + dt.timedelta(days=rng.randint(0, 180))
+    # the national validity and materials rules bind cross-province care only: a violation
+    # of theirs is planted (and counted) only in a cross-province filing
+    cross_province = target.province != region.province
     materials = list(ALL_MATERIALS)
     chosen: list[str] = []
     service = "inpatient"
@@ -524,17 +530,19 @@ def _filing(
                     "filing-missing-material",
                 ]
             )
+            if kind == "filing-too-few-primary-level" and primary_min == 0:
+                kind = "filing-missing-material"
+            if kind == "filing-missing-material" and not cross_province:
+                kind = "filing-too-many-institutions"
             if kind == "filing-too-many-institutions":
                 extra = [i for i in primaries if i not in chosen][: max_n + 1 - len(chosen)]
                 chosen += extra
-            elif kind == "filing-too-few-primary-level" and primary_min > 0:
-                chosen = rng.sample(others, min(max_n, len(others)))
             elif kind == "filing-too-few-primary-level":
-                kind = "filing-missing-material"
-            if kind == "filing-missing-material":
+                chosen = rng.sample(others, min(max_n, len(others)))
+            else:
                 materials.remove("identity")
             planted[kind] += 1
-    elif plant and ftype in ("referral", "other-temporary"):
+    elif plant and ftype in ("referral", "other-temporary") and cross_province:
         end = start + dt.timedelta(days=90)
         planted["filing-temporary-validity-too-short"] += 1
     return [
