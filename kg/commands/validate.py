@@ -50,8 +50,13 @@ FORMAT_HELP = (
     help="oxigraph (compiled queries in the store) or pyshacl (the reference, in memory: "
     "for small data).",
 )
-@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="Text format: results listed per rule.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Text format: results listed per rule.",
+)
 @click.option(
     "--jobs",
     type=click.IntRange(min=1),
@@ -105,7 +110,7 @@ def validate_command(
             focus_nodes = scope.region_nodes(db, found.node)
             labels.append(f"region {found.code} {found.name}")
         if focus:
-            nodes = {scope.focus_node(db, text) for text in focus}
+            nodes: set[Any] = {scope.focus_node(db, text) for text in focus}
             nodes |= scope.owned(db, nodes)
             focus_nodes = nodes if focus_nodes is None else focus_nodes & nodes
             labels.append("focus " + " ".join(focus))

@@ -77,7 +77,8 @@ def gate(allow_invalid: bool) -> Callable[[ox.Store, BuildReport], None]:
         build_report.violations = report.counts["violation"]
         if not report.conforms and not allow_invalid:
             raise ValidationFailed(
-                report.summary() + "\nnot published / 未发布 (use --allow-invalid to publish anyway)"
+                report.summary()
+                + "\nnot published / 未发布 (use --allow-invalid to publish anyway)"
             )
 
     return check

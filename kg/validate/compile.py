@@ -99,7 +99,9 @@ def compile_shapes(graph: ShapesGraph) -> list[Check]:
 
 def _checks_of(shape: Shape, owner: Shape) -> Iterator[Check]:
     for constraint in shape.constraints:
-        yield Check(shape, owner, constraint.component, core_query(shape, owner, constraint), constraint)
+        yield Check(
+            shape, owner, constraint.component, core_query(shape, owner, constraint), constraint
+        )
     for sparql in shape.sparql:
         if not sparql.deactivated:
             yield Check(shape, owner, SPARQL_COMPONENT, sparql_check(owner, sparql), None, sparql)
@@ -226,12 +228,12 @@ def core_query(shape: Shape, owner: Shape, c: Constraint) -> str:
     if comp == "HasValueConstraintComponent":
         if path is None:
             return head + (
-                f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
-                f"  FILTER (!sameTerm(?this, {c.value})) }}"
+                f"SELECT DISTINCT ?this WHERE {{ {focus}\n  FILTER (!sameTerm(?this, {c.value})) }}"
             )
         return head + (
             f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
-            f"  FILTER NOT EXISTS {{ ?this {path} ?value . FILTER (sameTerm(?value, {c.value})) }} }}"
+            f"  FILTER NOT EXISTS {{ ?this {path} ?value .\n"
+            f"    FILTER (sameTerm(?value, {c.value})) }} }}"
         )
     if comp == QUALIFIED:
         assert isinstance(c.value, Shape)
@@ -257,9 +259,12 @@ def core_query(shape: Shape, owner: Shape, c: Constraint) -> str:
             return head + "SELECT ?this WHERE { FILTER (false) }"
         if len(parts) == 1:
             return head + parts[0]
-        return head + "SELECT DISTINCT ?this WHERE { " + " UNION ".join(
-            "{ " + p + " }" for p in parts
-        ) + " }"
+        return (
+            head
+            + "SELECT DISTINCT ?this WHERE { "
+            + " UNION ".join("{ " + p + " }" for p in parts)
+            + " }"
+        )
     if comp in ("LessThanConstraintComponent", "LessThanOrEqualsConstraintComponent"):
         if path is None:
             raise ShapeError(None, None, f"{shape.id}: sh:{c.parameter} needs sh:path")
@@ -350,7 +355,9 @@ def _has_datatype(v: str, datatype: object) -> str:
 def _violated(shape: Shape, v: str, fresh: _Fresh) -> str:
     """A boolean expression: the node in ``v`` does not conform to ``shape`` (sh:node)."""
     if shape.sparql:
-        raise ShapeError(None, None, f"{shape.id}: SPARQL constraints in nested shapes are not supported")
+        raise ShapeError(
+            None, None, f"{shape.id}: SPARQL constraints in nested shapes are not supported"
+        )
     tests = [_nested(shape, c, v, fresh) for c in shape.constraints]
     for prop in shape.properties:
         tests.extend(_nested(prop, c, v, fresh) for c in prop.constraints)
@@ -381,7 +388,7 @@ def _nested(shape: Shape, c: Constraint, focus: str, fresh: _Fresh) -> str:
         other = fresh()
         return (
             f"EXISTS {{ {focus} {path} {value} . {focus} {path} {other} . "
-            f"FILTER (isLiteral({value}) && !sameTerm({value}, {other}) && LANG({value}) != \"\" "
+            f'FILTER (isLiteral({value}) && !sameTerm({value}, {other}) && LANG({value}) != "" '
             f"&& LCASE(LANG({value})) = LCASE(LANG({other}))) }}"
         )
     if comp in ("LessThanConstraintComponent", "LessThanOrEqualsConstraintComponent"):
@@ -399,7 +406,7 @@ def _nested(shape: Shape, c: Constraint, focus: str, fresh: _Fresh) -> str:
 
 def _int(term: object, shape: Shape) -> int:
     try:
-        return int(getattr(term, "value", term))  # type: ignore[arg-type]
+        return int(str(getattr(term, "value", term)))
     except (TypeError, ValueError):
         raise ShapeError(None, None, f"{shape.id}: {term} is not an integer") from None
 

@@ -39,8 +39,8 @@ from kg.validate.shapes import (
     Shape,
     ShapesGraph,
     Term,
-    short_name,
     shipped_shapes,
+    short_name,
 )
 from kg.vocab import PREFIXES
 
@@ -92,7 +92,8 @@ class OxigraphEngine:
             outcomes = _in_workers(path, self.shapes.files, indexed, focus, touching, sizes, jobs)
         else:
             outcomes = [
-                _timed(db, check, focus, touching, sizes.get(check.owner.node)) for _, check in indexed
+                _timed(db, check, focus, touching, sizes.get(check.owner.node))
+                for _, check in indexed
             ]
         seen: set[tuple[Any, ...]] = set()
         out: list[Result] = []
@@ -160,7 +161,7 @@ def _run_check(
         return
     if focus is not None and len(focus) <= PER_NODE_LIMIT:
         assert check.sparql is not None
-        query = targets_query(check.owner, _sorted(focus))
+        query = targets_query(check.owner, _sorted(focus))  # type: ignore[arg-type]
         for target in [row["this"] for row in _select(db, query, check)]:
             for row in _select(db, check.sparql.select, check, {"this": target}):
                 yield _sparql_result(check, {**row, "this": target})
@@ -269,6 +270,8 @@ def _select(
         raise QueryError(
             f"generated query of {_check_name(check)} is not valid SPARQL: {exc}\n{query}"
         ) from None
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise QueryError(f"generated query of {_check_name(check)} is not a SELECT")
     variables = [v.value for v in solutions.variables]
     for solution in solutions:
         yield {name: solution[name] for name in variables if solution[name] is not None}

@@ -110,7 +110,8 @@ def source_file(path: Path) -> SourceFile:
 
 
 def graph_name(path: Path) -> str:
-    """``default/…`` for a file of the shipped data (it replaces that graph), else ``validate/…``."""
+    """``default/…`` for a file of the shipped data (it replaces that graph), else
+    ``validate/…``."""
     default = resources.data_dir().resolve()
     resolved = path.resolve()
     if resolved == default:
@@ -138,17 +139,19 @@ def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
     names = [f.graph for f in files]
     for name in {n for n in names if names.count(n) > 1}:
         clash = [str(f.path) for f in files if f.graph == name]
-        raise InputError(clash[1], None, f"two files map to the same graph {name}: {', '.join(clash)}")
+        raise InputError(
+            clash[1], None, f"two files map to the same graph {name}: {', '.join(clash)}"
+        )
     replaced = {f.graph for f in files if db.contains_named_graph(graph_iri(f.graph))}
     ctx = store_context(db, replaced)
     for graph in replaced:
         db.remove_graph(graph_iri(graph))
     touched: set[Term] = set()
     for src in files:
-        graph = graph_iri(src.graph)
+        graph_node = graph_iri(src.graph)
         quads = []
         for s, p, o in sources.read(src, ctx):
-            quads.append(ox.Quad(s, p, o, graph))
+            quads.append(ox.Quad(s, p, o, graph_node))
             touched.add(s)
             if isinstance(o, (ox.NamedNode, ox.BlankNode)):
                 touched.add(o)
@@ -164,7 +167,7 @@ def store_context(db: ox.Store, replaced: set[str]) -> Context:
     vocab = ctx.vocab
     for q in db.quads_for_pattern(None, YB.regionCode, None, None):
         node = q.subject
-        code = q.object.value
+        code = str(getattr(q.object, "value", ""))
         level_node = _one(db, node, YB.regionLevel)
         level = vocab.notation(level_node.value) if level_node is not None else None
         parent = _one(db, node, YB.parentRegion)
@@ -177,7 +180,8 @@ def store_context(db: ox.Store, replaced: set[str]) -> Context:
                 parent=parent_code.value if parent_code is not None else None,
                 pooling=_has(db, node, RDF.type, YB.PoolingRegion),
                 alt_names=tuple(
-                    q2.object.value for q2 in db.quads_for_pattern(node, SKOS.altLabel, None, None)
+                    str(getattr(q2.object, "value", ""))
+                    for q2 in db.quads_for_pattern(node, SKOS.altLabel, None, None)
                 ),
             )
         )
@@ -192,7 +196,9 @@ def store_context(db: ox.Store, replaced: set[str]) -> Context:
     return ctx
 
 
-def _one(db: ox.Store, subject: object, predicate: ox.NamedNode) -> ox.NamedNode | ox.Literal | None:
+def _one(
+    db: ox.Store, subject: object, predicate: ox.NamedNode
+) -> ox.NamedNode | ox.Literal | None:
     q = next(iter(db.quads_for_pattern(subject, predicate, None, None)), None)  # type: ignore[arg-type]
     return q.object if q is not None else None  # type: ignore[return-value]
 
@@ -205,7 +211,7 @@ def _has(db: ox.Store, subject: object, predicate: ox.NamedNode, obj: ox.NamedNo
 def _label(db: ox.Store, node: object) -> str | None:
     for q in db.quads_for_pattern(node, RDFS.label, None, None):  # type: ignore[arg-type]
         if getattr(q.object, "language", None) == "zh":
-            return str(q.object.value)
+            return str(getattr(q.object, "value", ""))
     return None
 
 

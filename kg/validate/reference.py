@@ -9,7 +9,8 @@ into rdflib (through N-Triples written by pyoxigraph), so this is for data extra
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,10 +65,12 @@ def data_graph(db: ox.Store) -> Any:
     """The union of the store's graphs as an rdflib graph (literals kept as written)."""
     import rdflib
 
-    data = db.query(
+    triples = db.query(
         "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }",  # the whole union graph, as it is
         use_default_graph_as_union=True,
-    ).serialize(format=ox.RdfFormat.N_TRIPLES)
+    )
+    assert isinstance(triples, ox.QueryTriples)
+    data = triples.serialize(format=ox.RdfFormat.N_TRIPLES)
     normalize = rdflib.NORMALIZE_LITERALS
     rdflib.NORMALIZE_LITERALS = False
     try:
@@ -87,6 +90,42 @@ def shapes_graph(shapes: ShapesGraph) -> Any:
     return graph
 
 
+@contextmanager
+def prepared_queries() -> Iterator[None]:
+    """Let rdflib parse each query text once while pySHACL runs.
+
+    pySHACL hands rdflib the text of a SHACL-SPARQL constraint for every focus node, and
+    rdflib parses and translates it every time (most of the run on a few thousand focus
+    nodes). A translated query is what ``rdflib.plugins.sparql.prepareQuery`` makes for
+    reuse, so the first translation of each (text, namespaces, base) is kept and reused.
+    """
+    from rdflib.plugins.sparql import processor
+
+    original = processor.SPARQLProcessor.query
+    cache: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], Any] = {}
+
+    def query(
+        self: Any,
+        q: Any,
+        initBindings: Any = None,
+        initNs: Any = None,
+        base: Any = None,
+        DEBUG: bool = False,
+    ) -> Any:
+        if isinstance(q, str):
+            key = (q, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
+            if key not in cache:
+                cache[key] = processor.translateQuery(processor.parseQuery(q), base, initNs)
+            q = cache[key]
+        return original(self, q, initBindings, initNs, base, DEBUG)
+
+    processor.SPARQLProcessor.query = query  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        processor.SPARQLProcessor.query = original  # type: ignore[method-assign]
+
+
 def run_pyshacl(
     graph: Any, shapes: ShapesGraph, focus: Collection[Term] | None = None
 ) -> list[Result]:
@@ -98,15 +137,16 @@ def run_pyshacl(
     normalize = rdflib.NORMALIZE_LITERALS
     rdflib.NORMALIZE_LITERALS = False
     try:
-        _, report, _ = pyshacl.validate(
-            graph,
-            shacl_graph=shapes_graph(shapes),
-            inference="none",
-            allow_warnings=True,
-            allow_infos=True,
-            advanced=False,
-            focus_nodes=[to_rdflib(n) for n in focus] if focus is not None else None,
-        )
+        with prepared_queries():
+            _, report, _ = pyshacl.validate(
+                graph,
+                shacl_graph=shapes_graph(shapes),
+                inference="none",
+                allow_warnings=True,
+                allow_infos=True,
+                advanced=False,
+                focus_nodes=[to_rdflib(n) for n in focus] if focus is not None else None,
+            )
     finally:
         rdflib.NORMALIZE_LITERALS = normalize
     out = []

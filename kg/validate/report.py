@@ -22,7 +22,11 @@ import pyoxigraph as ox
 from kg.validate.shapes import SHAPES_NS, Shape, ShapesGraph, Term
 from kg.vocab import DCTERMS, GRAPH, ID, NS, RDF, RDFS, SH_NS, SKOS, XSD_NS, YB
 
-SEVERITIES = {SH_NS + "Violation": "violation", SH_NS + "Warning": "warning", SH_NS + "Info": "info"}
+SEVERITIES = {
+    SH_NS + "Violation": "violation",
+    SH_NS + "Warning": "warning",
+    SH_NS + "Info": "info",
+}
 SEVERITY_LABELS = {
     "violation": {"zh": "违规", "en": "violation"},
     "warning": {"zh": "警告", "en": "warning"},
@@ -34,11 +38,23 @@ JSON_FORMAT_VERSION = 1
 # What failed, in words (the shape's message says what the rule is). Keys are constraint
 # components; {param} is the constraint's parameter.
 COMPONENT_TEXT: dict[str, dict[str, str]] = {
-    "MinCountConstraintComponent": {"zh": "缺少（至少 {param} 个）", "en": "missing (at least {param})"},
-    "MaxCountConstraintComponent": {"zh": "过多（至多 {param} 个）", "en": "too many (at most {param})"},
+    "MinCountConstraintComponent": {
+        "zh": "缺少（至少 {param} 个）",
+        "en": "missing (at least {param})",
+    },
+    "MaxCountConstraintComponent": {
+        "zh": "过多（至多 {param} 个）",
+        "en": "too many (at most {param})",
+    },
     "ClassConstraintComponent": {"zh": "不是 {param}", "en": "not a {param}"},
-    "DatatypeConstraintComponent": {"zh": "数据类型应为 {param}", "en": "datatype should be {param}"},
-    "NodeKindConstraintComponent": {"zh": "节点类型应为 {param}", "en": "node kind should be {param}"},
+    "DatatypeConstraintComponent": {
+        "zh": "数据类型应为 {param}",
+        "en": "datatype should be {param}",
+    },
+    "NodeKindConstraintComponent": {
+        "zh": "节点类型应为 {param}",
+        "en": "node kind should be {param}",
+    },
     "PatternConstraintComponent": {"zh": "格式不符 {param}", "en": "does not match {param}"},
     "MinInclusiveConstraintComponent": {"zh": "小于 {param}", "en": "below {param}"},
     "MaxInclusiveConstraintComponent": {"zh": "大于 {param}", "en": "above {param}"},
@@ -47,7 +63,10 @@ COMPONENT_TEXT: dict[str, dict[str, str]] = {
     "MinLengthConstraintComponent": {"zh": "短于 {param} 个字符", "en": "shorter than {param}"},
     "MaxLengthConstraintComponent": {"zh": "长于 {param} 个字符", "en": "longer than {param}"},
     "LanguageInConstraintComponent": {"zh": "语言应为 {param}", "en": "language should be {param}"},
-    "UniqueLangConstraintComponent": {"zh": "同一语言有多个值", "en": "several values in one language"},
+    "UniqueLangConstraintComponent": {
+        "zh": "同一语言有多个值",
+        "en": "several values in one language",
+    },
     "InConstraintComponent": {"zh": "不在允许的取值中", "en": "not one of the allowed values"},
     "HasValueConstraintComponent": {"zh": "缺少取值 {param}", "en": "lacks the value {param}"},
     "NodeConstraintComponent": {"zh": "不符合 {param}", "en": "does not conform to {param}"},
@@ -231,11 +250,11 @@ def describe(db: ox.Store, nodes: Iterable[Term]) -> dict[Term, NodeInfo]:
             for q in db.quads_for_pattern(node, prop, None, None):
                 lang = getattr(q.object, "language", None)
                 if lang and lang not in info.label:
-                    info.label[lang] = q.object.value
+                    info.label[lang] = str(getattr(q.object, "value", ""))
         for prop in CODE_PROPERTIES:
-            q = next(iter(db.quads_for_pattern(node, prop, None, None)), None)
-            if q is not None:
-                info.code = q.object.value
+            found = next(iter(db.quads_for_pattern(node, prop, None, None)), None)
+            if found is not None:
+                info.code = str(getattr(found.object, "value", ""))
                 break
         kinds: set[str] = set()
         for q in db.quads_for_pattern(node, RDF.type, None, None):
@@ -246,9 +265,9 @@ def describe(db: ox.Store, nodes: Iterable[Term]) -> dict[Term, NodeInfo]:
         specific = sorted(kinds - GENERIC_CLASSES) or sorted(kinds)
         info.kind = "/".join(specific) or None
         if info.graph is None:
-            q = next(iter(db.quads_for_pattern(node, None, None, None)), None)
-            if q is not None and isinstance(q.graph_name, ox.NamedNode):
-                info.graph = _graph_name(q.graph_name)
+            first = next(iter(db.quads_for_pattern(node, None, None, None)), None)
+            if first is not None and isinstance(first.graph_name, ox.NamedNode):
+                info.graph = _graph_name(first.graph_name)
         out[node] = info
     for node, info in list(out.items()):
         if info.label or info.code or not isinstance(node, ox.NamedNode):
@@ -304,7 +323,9 @@ def _sort_key(r: Result) -> tuple[str, str, str]:
 # ------------------------------------------------------------------ text and table
 
 
-def render_text(report: Report, info: Mapping[Term, NodeInfo], lang: str = "zh", limit: int = 50) -> str:
+def render_text(
+    report: Report, info: Mapping[Term, NodeInfo], lang: str = "zh", limit: int = 50
+) -> str:
     """Results grouped by rule: what the rule says, then one line per offending node."""
     other = "en" if lang == "zh" else "zh"
     lines: list[str] = []
@@ -383,7 +404,7 @@ def _path_text(path: Term) -> str:
     if isinstance(path, ox.NamedNode):
         for prefix, ns in PREFIXES.items():
             if path.value.startswith(ns):
-                return f"{prefix}:{path.value[len(ns):]}"
+                return f"{prefix}:{path.value[len(ns) :]}"
         return f"<{path.value}>"
     return "(path)"
 
@@ -435,7 +456,9 @@ def to_json(report: Report, info: Mapping[Term, NodeInfo]) -> dict[str, Any]:
                     "rule": _short_shape(shape_node),
                     "rule_iri": _iri(shape_node),
                     "rule_label": dict(shape.label) if shape else {},
-                    "constraint": _iri(constraint) if isinstance(constraint, ox.NamedNode) else None,
+                    "constraint": _iri(constraint)
+                    if isinstance(constraint, ox.NamedNode)
+                    else None,
                     "component": r.component,
                     "focus": _iri(r.focus),
                     "focus_label": dict(node.label),

@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Union
 
 import pyoxigraph as ox
 
@@ -22,8 +21,8 @@ from kg import resources
 from kg.errors import InputError
 from kg.vocab import RDF_NS, RDFS_NS, SH_NS
 
-Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal]
-Node = Union[ox.NamedNode, ox.BlankNode]
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple  # (RDF 1.2: a triple term)
+Node = ox.NamedNode | ox.BlankNode
 
 VIOLATION = ox.NamedNode(SH_NS + "Violation")
 RDF_FIRST = RDF_NS + "first"
@@ -88,12 +87,12 @@ def component_iri(name: str) -> ox.NamedNode:
 
 
 @dataclass(frozen=True)
-class Path:
+class PropertyPath:
     """A SHACL property path: an IRI, or an inverse / sequence / alternative / repetition."""
 
     kind: str  # "iri", "inverse", "sequence", "alternative", "zeroOrMore", "oneOrMore", "zeroOrOne"
     iri: ox.NamedNode | None = None
-    parts: tuple[Path, ...] = ()
+    parts: tuple[PropertyPath, ...] = ()
 
     def sparql(self) -> str:
         """The path in SPARQL syntax (IRIs written by pyoxigraph)."""
@@ -116,7 +115,7 @@ class Path:
             assert self.iri is not None
             for prefix, ns in PREFIXES.items():
                 if self.iri.value.startswith(ns):
-                    return f"{prefix}:{self.iri.value[len(ns):]}"
+                    return f"{prefix}:{self.iri.value[len(ns) :]}"
             return self.iri.value
         if self.kind == "inverse":
             return "^" + self.parts[0].text()
@@ -162,7 +161,7 @@ class SparqlConstraint:
 @dataclass
 class Shape:
     node: Node
-    path: Path | None = None
+    path: PropertyPath | None = None
     path_node: Term | None = None
     targets: list[Target] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
@@ -208,7 +207,7 @@ def short_name(node: Term) -> str:
             return "ybsh:" + node.value[len(SHAPES_NS) :]
         for prefix, ns in PREFIXES.items():
             if node.value.startswith(ns):
-                return f"{prefix}:{node.value[len(ns):]}"
+                return f"{prefix}:{node.value[len(ns) :]}"
         return node.value
     return str(node)
 
@@ -272,10 +271,14 @@ def read_shapes(files: Iterable[Path] | None = None) -> ShapesGraph:
         try:
             triples.extend(
                 q.triple
-                for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri())
+                for q in ox.parse(
+                    path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri()
+                )
             )
         except SyntaxError as exc:
-            raise ShapeError(path, exc.lineno, f"Turtle syntax error: {exc.msg}", exc.offset) from None
+            raise ShapeError(
+                path, exc.lineno, f"Turtle syntax error: {exc.msg}", exc.offset
+            ) from None
     return _build(_Index(triples), triples, paths)
 
 
@@ -344,11 +347,15 @@ def _shape(index: _Index, node: Term, shapes: dict[Term, Shape], files: tuple[Pa
     shape.deactivated = _true(index.one(node, SH_NS + "deactivated"))
     for param, component in COMPONENTS.items():
         for value in index.sh(node, param):
-            shape.constraints.append(_constraint(index, shapes, files, param, component, value, node))
+            shape.constraints.append(
+                _constraint(index, shapes, files, param, component, value, node)
+            )
     for q in index.sh(node, "qualifiedValueShape"):
         if _true(index.one(node, SH_NS + "qualifiedValueShapesDisjoint")):
             raise ShapeError(
-                _where(files), None, f"{short_name(node)}: sh:qualifiedValueShapesDisjoint is not supported"
+                _where(files),
+                None,
+                f"{short_name(node)}: sh:qualifiedValueShapesDisjoint is not supported",
             )
         extra = tuple(
             (name, v)
@@ -388,23 +395,25 @@ def _constraint(
     return Constraint(component, param, value)
 
 
-def _path(index: _Index, node: Term, files: tuple[Path, ...]) -> Path:
+def _path(index: _Index, node: Term, files: tuple[Path, ...]) -> PropertyPath:
     if isinstance(node, ox.NamedNode):
-        return Path("iri", iri=node)
+        return PropertyPath("iri", iri=node)
     inverse = index.one(node, SH_NS + "inversePath")
     if inverse is not None:
-        return Path("inverse", parts=(_path(index, inverse, files),))
+        return PropertyPath("inverse", parts=(_path(index, inverse, files),))
     alternative = index.one(node, SH_NS + "alternativePath")
     if alternative is not None:
-        return Path(
+        return PropertyPath(
             "alternative", parts=tuple(_path(index, p, files) for p in index.items(alternative))
         )
     for kind in ("zeroOrMore", "oneOrMore", "zeroOrOne"):
         inner = index.one(node, SH_NS + kind + "Path")
         if inner is not None:
-            return Path(kind, parts=(_path(index, inner, files),))
+            return PropertyPath(kind, parts=(_path(index, inner, files),))
     if index.one(node, RDF_FIRST) is not None:
-        return Path("sequence", parts=tuple(_path(index, p, files) for p in index.items(node)))
+        return PropertyPath(
+            "sequence", parts=tuple(_path(index, p, files) for p in index.items(node))
+        )
     raise ShapeError(_where(files), None, f"unsupported sh:path {node}")
 
 
