@@ -108,7 +108,9 @@ def test_unknown_and_ambiguous_names_list_close_matches(default_store: ox.Store)
     with pytest.raises(LookupFailed) as err:
         resolve_scenario(
             default_store,
-            Scenario(insured_region="北京", treatment_region="佛山", hospital="佛山市第一人民医院X"),
+            Scenario(
+                insured_region="北京", treatment_region="佛山", hospital="佛山市第一人民医院X"
+            ),
         )
     assert err.value.candidates[0].endswith(" 佛山市第一人民医院")
 
