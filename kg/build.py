@@ -53,7 +53,7 @@ def data_dirs(options: BuildOptions) -> list[tuple[str, Path]]:
     return out
 
 
-Validator = Callable[[ox.Store, BuildReport], None]
+Validator = Callable[[ox.Store, BuildReport, Path | None], None]
 
 
 def build(
@@ -79,7 +79,7 @@ def build(
                 db.bulk_extend(_meta_quads(report))
             summarise(db, report)
             if options.validate and validator is not None:
-                validator(db, report)
+                validator(db, report, staged)
             db.flush()
         except BaseException as exc:
             # the traceback's frames (_load, the readers) hold the store open: clear them

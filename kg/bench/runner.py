@@ -133,7 +133,7 @@ def measure(n: int, options: Options, echo: Echo, gave_up: dict[str, str]) -> di
     built = guard.run(
         [
             sys.executable, "-m", "kg", "build", "--store", str(root), "--data", str(data),
-            "--allow-invalid", "--no-progress",
+            "--no-validate", "--no-progress",
         ],
         log=options.workdir / f"build-{n}.log",
     )

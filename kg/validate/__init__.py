@@ -66,14 +66,21 @@ def validate_store(
     )
 
 
-def gate(allow_invalid: bool) -> Callable[[ox.Store, BuildReport], None]:
+def gate(allow_invalid: bool) -> Callable[[ox.Store, BuildReport, Path | None], None]:
     """The build's validator: refuse a graph with violations unless ``allow_invalid``.
 
-    The count of violations is recorded in the build report either way.
+    The count of violations is recorded in the build report either way. Given the staged
+    store's directory, the checks are shared among worker processes (as ``yibao validate``
+    does) after the store is flushed.
     """
 
-    def check(db: ox.Store, build_report: BuildReport) -> None:
-        report = validate_store(db)
+    def check(db: ox.Store, build_report: BuildReport, path: Path | None = None) -> None:
+        from kg.validate.engine import default_jobs
+
+        jobs = default_jobs() if path is not None else 1
+        if jobs > 1:
+            db.flush()
+        report = validate_store(db, jobs=jobs, path=path)
         build_report.violations = report.counts["violation"]
         if not report.conforms and not allow_invalid:
             raise ValidationFailed(
