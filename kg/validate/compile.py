@@ -17,6 +17,7 @@ cannot be made (``"a" >= 3``) are violations.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -143,6 +144,29 @@ def _values(focus: Iterable[Term] | None) -> str:
 
 
 TARGETS = "#TARGETS#"  # where the focus nodes are bound; see :func:`render`
+
+# A SELECT's projection and the opening of its WHERE group.
+_SELECT_WHERE = re.compile(r"\bSELECT\b((?:(?!\bWHERE\b).)*?)\bWHERE\s*\{", re.I | re.S)
+
+
+def bind_focus(query: str, focus: Iterable[Term]) -> str:
+    """``query`` with ``VALUES $this`` opening the WHERE group of every SELECT projecting it.
+
+    Oxigraph evaluates a nested SELECT on its own before joining it, so focus nodes bound
+    only outside (or by pre-binding ``$this``) still cost a run over every target. Under the
+    engine contract (ontology/shapes/prefixes.ttl: a nested SELECT projects ``$this`` and is
+    joined on it; one that does not project it is left alone) restricting each such SELECT
+    to the focus nodes gives the same results for them.
+    """
+    values = "VALUES $this { " + " ".join(str(n) for n in focus) + " }\n"
+
+    def opened(match: re.Match[str]) -> str:
+        projection = match.group(1)
+        if re.search(r"[?$]this\b", projection) or projection.strip().endswith("*"):
+            return match.group(0) + "\n" + values
+        return match.group(0)
+
+    return _SELECT_WHERE.sub(opened, query)
 
 
 def render(

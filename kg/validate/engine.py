@@ -5,9 +5,10 @@ union of the store's graphs, answered for all focus nodes at once, so a full run
 query per constraint instead of one per focus node and constraint (pySHACL's way). A run
 can be narrowed:
 
-- ``focus``: only these focus nodes. SHACL Core checks get a ``VALUES`` clause;
-  SHACL-SPARQL checks run with ``$this`` bound per node when the nodes are few, otherwise
-  once for all nodes, keeping the results on the focus nodes.
+- ``focus``: only these focus nodes. Each check runs on the focus nodes that are targets of
+  its shape (none: not run), given in a ``VALUES`` clause; a SHACL-SPARQL check gets the
+  clause in every nested SELECT that projects ``$this`` too (:func:`compile.bind_focus`),
+  since Oxigraph evaluates a nested SELECT before joining it.
 - ``touching``: the Core checks of these nodes, and the SHACL-SPARQL results whose focus
   node or value is one of them (how ``--data`` finds what new data breaks, including
   conflicts with rules already in the store).
@@ -31,7 +32,14 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import QueryError
-from kg.validate.compile import Check, compile_shapes, render, target_patterns, targets_query
+from kg.validate.compile import (
+    Check,
+    bind_focus,
+    compile_shapes,
+    render,
+    target_patterns,
+    targets_query,
+)
 from kg.validate.report import SEVERITIES, Result, fill
 from kg.validate.shapes import (
     SPARQL_COMPONENT,
@@ -44,10 +52,8 @@ from kg.validate.shapes import (
 )
 from kg.vocab import PREFIXES
 
-# Up to this many focus nodes a SHACL-SPARQL check runs once per node with $this bound;
-# beyond, it runs once for all targets and the results are filtered.
-PER_NODE_LIMIT = 300
-# Up to this many focus nodes a Core check gets them in a VALUES clause.
+# Up to this many focus nodes a check gets them in a VALUES clause; beyond, it runs once
+# for all targets and the results are filtered.
 VALUES_LIMIT = 20_000
 # Target sets up to this size are bound inline (joined node by node), larger ones by a
 # DISTINCT subquery (hash-joined once).
@@ -87,12 +93,19 @@ class OxigraphEngine:
         """
         self.timings = []
         sizes = target_sizes(db, self.checks) if focus is None and touching is None else {}
+        targets = focus_targets(db, self.checks, focus) if focus is not None else None
         indexed = list(enumerate(self.checks))
         if jobs > 1 and path is not None and len(indexed) > 1:
-            outcomes = _in_workers(path, self.shapes.files, indexed, focus, touching, sizes, jobs)
+            outcomes = _in_workers(path, self.shapes.files, indexed, targets, touching, sizes, jobs)
         else:
             outcomes = [
-                _timed(db, check, focus, touching, sizes.get(check.owner.node))
+                _timed(
+                    db,
+                    check,
+                    targets[check.owner.node] if targets is not None else None,
+                    touching,
+                    sizes.get(check.owner.node),
+                )
                 for _, check in indexed
             ]
         seen: set[tuple[Any, ...]] = set()
@@ -128,6 +141,28 @@ def target_sizes(db: ox.Store, checks: Iterable[Check]) -> dict[Term, int]:
     return sizes
 
 
+def focus_targets(
+    db: ox.Store, checks: Iterable[Check], focus: Collection[Term]
+) -> dict[Term, list[Term]]:
+    """The focus nodes that are targets of each shape owning a check."""
+    nodes = _sorted(set(focus))
+    out: dict[Term, list[Term]] = {}
+    for check in checks:
+        owner = check.owner
+        if owner.node not in out:
+            out[owner.node] = [
+                row["this"]
+                for chunk in _chunks(nodes, VALUES_LIMIT)
+                for row in _select(db, targets_query(owner, chunk), check)  # type: ignore[arg-type]
+            ]
+    return out
+
+
+def _chunks(items: list[Term], size: int) -> Iterator[list[Term]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _timed(
     db: ox.Store,
     check: Check,
@@ -148,6 +183,18 @@ def _run_check(
     size: int | None = None,
 ) -> Iterator[Result]:
     inline = size is not None and size <= INLINE_TARGETS
+    if focus is not None and len(focus) <= VALUES_LIMIT:
+        # ``focus``: the focus nodes that are targets of the check's shape
+        if not focus:
+            return
+        nodes = _sorted(focus)
+        if check.sparql is None:
+            query = render(check.query, check.owner, nodes)
+            yield from (_core_result(check, row) for row in _select(db, query, check))
+        else:
+            query = render(bind_focus(check.query, nodes), check.owner, nodes)
+            yield from (_sparql_result(check, row) for row in _select(db, query, check))
+        return
     if check.sparql is None:
         nodes = focus if focus is not None else touching
         if nodes is not None and len(nodes) <= VALUES_LIMIT:
@@ -158,13 +205,6 @@ def _run_check(
         for row in _select(db, render(check.query, check.owner, inline=inline), check):
             if keep is None or row["this"] in keep:
                 yield _core_result(check, row)
-        return
-    if focus is not None and len(focus) <= PER_NODE_LIMIT:
-        assert check.sparql is not None
-        query = targets_query(check.owner, _sorted(focus))  # type: ignore[arg-type]
-        for target in [row["this"] for row in _select(db, query, check)]:
-            for row in _select(db, check.sparql.select, check, {"this": target}):
-                yield _sparql_result(check, {**row, "this": target})
         return
     for row in _select(db, render(check.query, check.owner, inline=inline), check):
         result = _sparql_result(check, row)
@@ -182,12 +222,11 @@ def _in_workers(
     path: Path,
     files: tuple[Path, ...],
     indexed: list[tuple[int, Check]],
-    focus: Collection[Term] | None,
+    targets: dict[Term, list[Term]] | None,
     touching: Collection[Term] | None,
     sizes: dict[Term, int],
     jobs: int,
 ) -> list[tuple[list[Result], float]]:
-    focus_list = list(focus) if focus is not None else None
     touching_list = list(touching) if touching is not None else None
     # "spawn": a worker must not inherit the parent's open RocksDB handle and its threads
     context = multiprocessing.get_context("spawn")
@@ -198,7 +237,7 @@ def _in_workers(
                 str(path),
                 tuple(str(f) for f in files),
                 index,
-                focus_list,
+                targets[check.owner.node] if targets is not None else None,
                 touching_list,
                 sizes.get(check.owner.node),
             )
