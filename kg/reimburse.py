@@ -28,11 +28,9 @@ Order (one step per line of the result, amounts in yuan rounded to the fen, see
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +50,7 @@ from kg.resolve import (
     resolve_scenario,
     which_rule,
 )
-from kg.sources.yamlio import LineDict, LineList, load_yaml
+from kg.sources.yamlio import LineDict, LineList, line_at, load_yaml, schema_errors
 from kg.vocab import load_vocabulary
 
 __all__ = [
@@ -163,38 +161,6 @@ def example_claim(name: str = "r19-langfang-beijing") -> Path:
     return path
 
 
-@cache
-def _validator() -> Any:
-    import jsonschema
-
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _line_at(data: Any, path: list[Any]) -> int | None:
-    line = getattr(data, "line", None)
-    node = data
-    for step in path:
-        in_dict = isinstance(node, LineDict) and isinstance(step, str) and step in node
-        in_list = isinstance(node, LineList) and isinstance(step, int) and step < len(node)
-        if not (in_dict or in_list):
-            break
-        line = node.line_of(step)
-        node = node[step]
-        line = getattr(node, "line", None) or line
-    return line
-
-
-def _jsonable(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {k: _jsonable(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_jsonable(v) for v in data]
-    if hasattr(data, "isoformat"):
-        return data.isoformat()[:10]
-    return data
-
-
 def _where(data: Any, path: list[Any]) -> str:
     """``item 2 (瑞格列奈片)`` for an error inside the items list."""
     if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
@@ -230,13 +196,11 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
         raise InputError(
             path, getattr(data, "line", 1), "a claim is a mapping with items / 报销单应为映射"
         )
-    errors = sorted(_validator().iter_errors(_jsonable(data)), key=lambda e: list(e.path))
+    errors = schema_errors(SCHEMA, data)
     if errors:
         err = errors[0]
         where = list(err.path)
-        raise InputError(
-            path, _line_at(data, where), f"{_where(data, where)}{_schema_message(err)}"
-        )
+        raise InputError(path, line_at(data, where), f"{_where(data, where)}{_schema_message(err)}")
     vocab = load_vocabulary()
     accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
     unknown = sorted(set(data) - set(accepted) - set(CLAIM_KEYS))

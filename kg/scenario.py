@@ -20,12 +20,10 @@ file is an :class:`~kg.errors.InputError` naming the file and line.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ import pyoxigraph as ox
 
 from kg.errors import InputError, KgError
 from kg.resolve import Answer, Scenario, answer_keys, json_value, resolve_kind, which_rule
-from kg.sources.yamlio import LineDict, LineList, load_yaml
+from kg.sources.yamlio import LineDict, line_at, load_yaml, schema_errors
 from kg.vocab import load_vocabulary
 
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "scenario.schema.json"
@@ -90,40 +88,6 @@ class CaseResult:
 # ------------------------------------------------------------------ loading
 
 
-@cache
-def _validator() -> Any:
-    import jsonschema
-
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _line_at(data: Any, path: Iterable[Any]) -> int | None:
-    """The line of the node at a JSON-schema error path (the nearest known line)."""
-    line = getattr(data, "line", None)
-    node = data
-    for step in path:
-        in_dict = isinstance(node, LineDict) and isinstance(step, str) and step in node
-        in_list = isinstance(node, LineList) and isinstance(step, int) and step < len(node)
-        if not (in_dict or in_list):
-            break
-        line = node.line_of(step)
-        node = node[step]
-        line = getattr(node, "line", None) or line
-    return line
-
-
-def _jsonable(data: Any) -> Any:
-    """The loaded YAML with dates as ISO text, for the JSON schema."""
-    if isinstance(data, dict):
-        return {k: _jsonable(v) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_jsonable(v) for v in data]
-    if isinstance(data, (dt.date, dt.datetime)):
-        return data.isoformat()[:10]
-    return data
-
-
 def load_cases(path: Path) -> list[Case]:
     """Read a scenario file; every problem is an :class:`InputError` with file and line."""
     path = Path(path)
@@ -135,12 +99,12 @@ def load_cases(path: Path) -> list[Case]:
         raise InputError(path, None, f"invalid YAML value: {exc}") from None
     if data is None:
         raise InputError(path, 1, "empty scenario file: expected a list of cases")
-    errors = sorted(_validator().iter_errors(_jsonable(data)), key=lambda e: list(e.path))
+    errors = schema_errors(SCHEMA, data)
     if errors:
         err = errors[0]
         where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
         where = where.lstrip(".") or "top level"
-        raise InputError(path, _line_at(data, err.absolute_path), f"{where}: {err.message}")
+        raise InputError(path, line_at(data, err.absolute_path), f"{where}: {err.message}")
     vocab = load_vocabulary()
     keys = set(answer_keys(vocab))
     accepted = Scenario.accepted_keys(vocab)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +100,47 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise InputError(path, line, f"YAML syntax error: {message}", column) from None
     except yaml.YAMLError as exc:
         raise InputError(path, None, f"YAML error: {exc}") from None
+
+
+# ------------------------------------------------------------------ JSON Schema checks
+
+
+@cache
+def _schema_validator(schema: Path) -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(schema.read_text(encoding="utf-8")))
+
+
+def schema_errors(schema: Path, data: Any) -> list[Any]:
+    """The JSON Schema errors of loaded YAML (dates as ISO text), in document order."""
+    errors = _schema_validator(schema).iter_errors(jsonable(data))
+    return sorted(
+        errors, key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in e.path]
+    )
+
+
+def line_at(data: Any, path: Iterable[Any]) -> int | None:
+    """The line of the node at a JSON-schema error path (the nearest known line)."""
+    line = getattr(data, "line", None)
+    node = data
+    for step in path:
+        in_dict = isinstance(node, LineDict) and isinstance(step, str) and step in node
+        in_list = isinstance(node, LineList) and isinstance(step, int) and step < len(node)
+        if not (in_dict or in_list):
+            break
+        line = node.line_of(step)
+        node = node[step]
+        line = getattr(node, "line", None) or line
+    return line
+
+
+def jsonable(data: Any) -> Any:
+    """Loaded YAML with dates as ISO text, as a JSON Schema sees it."""
+    if isinstance(data, dict):
+        return {k: jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [jsonable(v) for v in data]
+    if hasattr(data, "isoformat"):
+        return data.isoformat()[:10]
+    return data
