@@ -187,12 +187,12 @@ def _run_check(
         # ``focus``: the focus nodes that are targets of the check's shape
         if not focus:
             return
-        nodes = _sorted(focus)
+        targets = _sorted(focus)
         if check.sparql is None:
-            query = render(check.query, check.owner, nodes)
+            query = render(check.query, check.owner, targets)
             yield from (_core_result(check, row) for row in _select(db, query, check))
         else:
-            query = render(bind_focus(check.query, nodes), check.owner, nodes)
+            query = render(bind_focus(check.query, targets), check.owner, targets)
             yield from (_sparql_result(check, row) for row in _select(db, query, check))
         return
     if check.sparql is None:
