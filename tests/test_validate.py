@@ -525,5 +525,6 @@ def test_focus_nodes_are_bound_in_every_select_projecting_this() -> None:
         "  { SELECT ?rule ?id WHERE { ?rule <urn:id> ?id } } }"
     )
     bound = bind_focus(query, [ox.NamedNode("urn:a"), ox.NamedNode("urn:b")])
-    assert bound.count("VALUES $this { <urn:a> <urn:b> }") == 2
+    # ?this and $this name the same variable in SPARQL
+    assert bound.count("VALUES ?this { <urn:a> <urn:b> }") == 2
     assert "WHERE { ?rule <urn:id> ?id }" in bound.replace("\n", "")

@@ -113,7 +113,7 @@ def _schema_validator(schema: Path) -> Any:
 
 
 def schema_errors(schema: Path, data: Any) -> list[Any]:
-    """The JSON Schema errors of loaded YAML (dates as ISO text), in document order."""
+    """The JSON Schema errors of loaded YAML (dates as ISO text), ordered by their path."""
     errors = _schema_validator(schema).iter_errors(jsonable(data))
     return sorted(
         errors, key=lambda e: [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in e.path]

@@ -158,7 +158,7 @@ def bind_focus(query: str, focus: Iterable[Term]) -> str:
     joined on it; one that does not project it is left alone) restricting each such SELECT
     to the focus nodes gives the same results for them.
     """
-    values = "VALUES $this { " + " ".join(str(n) for n in focus) + " }\n"
+    values = _values(focus) + "\n"
 
     def opened(match: re.Match[str]) -> str:
         projection = match.group(1)

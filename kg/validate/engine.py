@@ -147,18 +147,18 @@ def target_sizes(db: ox.Store, checks: Iterable[Check]) -> dict[Term, int]:
 
 def focus_targets(
     db: ox.Store, checks: Iterable[Check], focus: Collection[Term]
-) -> dict[Term, list[Term]]:
+) -> dict[Term, set[Term]]:
     """The focus nodes that are targets of each shape owning a check."""
     nodes = _sorted(set(focus))
-    out: dict[Term, list[Term]] = {}
+    out: dict[Term, set[Term]] = {}
     for check in checks:
         owner = check.owner
         if owner.node not in out:
-            out[owner.node] = [
+            out[owner.node] = {
                 row["this"]
                 for chunk in _chunks(nodes, VALUES_LIMIT)
                 for row in _select(db, targets_query(owner, chunk), check)  # type: ignore[arg-type]
-            ]
+            }
     return out
 
 
@@ -225,7 +225,7 @@ def _in_workers(
     path: Path,
     files: tuple[Path, ...],
     indexed: list[tuple[int, Check]],
-    targets: dict[Term, list[Term]] | None,
+    targets: dict[Term, set[Term]] | None,
     touching: Collection[Term] | None,
     sizes: dict[Term, int],
     jobs: int,
@@ -260,7 +260,7 @@ def _worker(
     path: str,
     files: tuple[str, ...],
     index: int,
-    focus: list[Term] | None,
+    focus: Collection[Term] | None,
     touching: list[Term] | None,
     size: int | None,
 ) -> tuple[list[Result], float]:
