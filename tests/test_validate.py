@@ -528,3 +528,34 @@ def test_focus_nodes_are_bound_in_every_select_projecting_this() -> None:
     # ?this and $this name the same variable in SPARQL
     assert bound.count("VALUES ?this { <urn:a> <urn:b> }") == 2
     assert "WHERE { ?rule <urn:id> ?id }" in bound.replace("\n", "")
+
+
+def test_focus_targets_follow_each_kind_of_target(tmp_path: Path) -> None:
+    from kg.validate.engine import focus_targets
+
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        "@prefix sh: <http://www.w3.org/ns/shacl#> .\n@prefix ex: <urn:ex:> .\n"
+        "ex:byClass a sh:NodeShape ; sh:targetClass ex:C ; sh:nodeKind sh:IRI .\n"
+        "ex:bySubject a sh:NodeShape ; sh:targetSubjectsOf ex:p ; sh:nodeKind sh:IRI .\n"
+        "ex:byObject a sh:NodeShape ; sh:targetObjectsOf ex:p ; sh:nodeKind sh:IRI .\n"
+        "ex:byNode a sh:NodeShape ; sh:targetNode ex:n ; sh:nodeKind sh:IRI .\n",
+        encoding="utf-8",
+    )
+    db = ox.Store()
+    db.load(
+        b"@prefix ex: <urn:ex:> . @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        b'ex:D rdfs:subClassOf ex:C . ex:a a ex:D . ex:z a ex:E . ex:b ex:p ex:c , "lit" .\n',
+        format=ox.RdfFormat.TURTLE,
+        to_graph=ox.NamedNode("urn:graph"),
+    )
+    ex = "urn:ex:"
+    lit = ox.Literal("lit")
+    focus = {ox.NamedNode(ex + n) for n in ("a", "b", "c", "n", "z")} | {lit}
+    targets = focus_targets(db, compile_shapes(read_shapes([shapes])), focus)
+    assert {short_name(k): v for k, v in targets.items()} == {
+        short_name(ox.NamedNode(ex + "byClass")): {ox.NamedNode(ex + "a")},
+        short_name(ox.NamedNode(ex + "bySubject")): {ox.NamedNode(ex + "b")},
+        short_name(ox.NamedNode(ex + "byObject")): {ox.NamedNode(ex + "c"), lit},
+        short_name(ox.NamedNode(ex + "byNode")): {ox.NamedNode(ex + "n")},
+    }

@@ -38,7 +38,6 @@ from kg.validate.compile import (
     compile_shapes,
     render,
     target_patterns,
-    targets_query,
 )
 from kg.validate.report import SEVERITIES, Result, fill
 from kg.validate.shapes import (
@@ -46,11 +45,15 @@ from kg.validate.shapes import (
     Constraint,
     Shape,
     ShapesGraph,
+    Target,
     Term,
     shipped_shapes,
     short_name,
 )
-from kg.vocab import PREFIXES
+from kg.vocab import PREFIXES, RDF_NS, RDFS_NS
+
+RDF_TYPE = ox.NamedNode(RDF_NS + "type")
+SUBCLASS_OF = ox.NamedNode(RDFS_NS + "subClassOf")
 
 # Up to this many focus nodes a check gets them in VALUES clauses; beyond, it runs once
 # for all targets and the results are filtered.
@@ -148,18 +151,54 @@ def target_sizes(db: ox.Store, checks: Iterable[Check]) -> dict[Term, int]:
 def focus_targets(
     db: ox.Store, checks: Iterable[Check], focus: Collection[Term]
 ) -> dict[Term, set[Term]]:
-    """The focus nodes that are targets of each shape owning a check."""
-    nodes = _sorted(set(focus))
+    """The focus nodes that are targets of each shape owning a check.
+
+    Read from the store's pattern index, node by node: a query joining thousands of
+    ``VALUES`` with a class's instances costs a scan of them (0.14 s per shape for one
+    region at 650,000 institutions).
+    """
+    nodes = set(focus)
+    subjects = [n for n in nodes if not isinstance(n, ox.Literal)]
+    types = {n: {q.object for q in db.quads_for_pattern(n, RDF_TYPE, None)} for n in subjects}
+    subclasses: dict[Term, set[Term]] = {}
+
+    def targets_of(target: Target) -> set[Term]:
+        if target.kind == "class":
+            if target.term not in subclasses:
+                subclasses[target.term] = _subclasses(db, target.term)
+            classes = subclasses[target.term]
+            return {n for n, own in types.items() if own & classes}
+        if target.kind == "node":
+            return {target.term} & nodes
+        predicate = target.term
+        if not isinstance(predicate, ox.NamedNode):  # no triple has it as predicate
+            return set()
+        if target.kind == "subjectsOf":
+            return {n for n in subjects if _any(db.quads_for_pattern(n, predicate, None))}
+        return {n for n in nodes if _any(db.quads_for_pattern(None, predicate, n))}  # objectsOf
+
     out: dict[Term, set[Term]] = {}
     for check in checks:
         owner = check.owner
         if owner.node not in out:
-            out[owner.node] = {
-                row["this"]
-                for chunk in _chunks(nodes, VALUES_LIMIT)
-                for row in _select(db, targets_query(owner, chunk), check)  # type: ignore[arg-type]
-            }
+            out[owner.node] = set().union(*(targets_of(t) for t in owner.targets))
     return out
+
+
+def _subclasses(db: ox.Store, cls: Term) -> set[Term]:
+    """The class and its subclasses (``rdfs:subClassOf*``)."""
+    found = {cls}
+    todo = [cls]
+    while todo:
+        for q in db.quads_for_pattern(None, SUBCLASS_OF, todo.pop(), None):
+            if q.subject not in found:
+                found.add(q.subject)
+                todo.append(q.subject)
+    return found
+
+
+def _any(quads: Iterator[ox.Quad]) -> bool:
+    return next(quads, None) is not None
 
 
 def _chunks(items: list[Term], size: int) -> Iterator[list[Term]]:
@@ -192,7 +231,7 @@ def _run_check(
         if not focus:
             return
         for chunk in _chunks(_sorted(focus), FOCUS_BATCH):
-            query = render(bind_focus(check.query, chunk), check.owner, chunk)
+            query = render(bind_focus(check.text(narrowed=True), chunk), check.owner, chunk)
             for row in _select(db, query, check):
                 yield (
                     _core_result(check, row) if check.sparql is None else _sparql_result(check, row)
@@ -201,7 +240,7 @@ def _run_check(
     if check.sparql is None:
         nodes = focus if focus is not None else touching
         if nodes is not None and len(nodes) <= VALUES_LIMIT:
-            query = render(check.query, check.owner, _sorted(nodes))
+            query = render(check.text(narrowed=True), check.owner, _sorted(nodes))
             yield from (_core_result(check, row) for row in _select(db, query, check))
             return
         keep = set(nodes) if nodes is not None else None
