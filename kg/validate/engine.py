@@ -40,6 +40,7 @@ from kg.validate.compile import (
     target_patterns,
 )
 from kg.validate.report import SEVERITIES, Result, fill
+from kg.validate.scope import reaching
 from kg.validate.shapes import (
     SPARQL_COMPONENT,
     Constraint,
@@ -50,10 +51,7 @@ from kg.validate.shapes import (
     shipped_shapes,
     short_name,
 )
-from kg.vocab import PREFIXES, RDF_NS, RDFS_NS
-
-RDF_TYPE = ox.NamedNode(RDF_NS + "type")
-SUBCLASS_OF = ox.NamedNode(RDFS_NS + "subClassOf")
+from kg.vocab import PREFIXES, RDF, RDFS
 
 # Up to this many focus nodes a check gets them in VALUES clauses; beyond, it runs once
 # for all targets and the results are filtered.
@@ -159,13 +157,13 @@ def focus_targets(
     """
     nodes = set(focus)
     subjects = [n for n in nodes if not isinstance(n, ox.Literal)]
-    types = {n: {q.object for q in db.quads_for_pattern(n, RDF_TYPE, None)} for n in subjects}
+    types = {n: {q.object for q in db.quads_for_pattern(n, RDF.type, None)} for n in subjects}
     subclasses: dict[Term, set[Term]] = {}
 
     def targets_of(target: Target) -> set[Term]:
         if target.kind == "class":
             if target.term not in subclasses:
-                subclasses[target.term] = _subclasses(db, target.term)
+                subclasses[target.term] = reaching(db, target.term, RDFS.subClassOf)
             classes = subclasses[target.term]
             return {n for n, own in types.items() if own & classes}
         if target.kind == "node":
@@ -183,18 +181,6 @@ def focus_targets(
         if owner.node not in out:
             out[owner.node] = set().union(*(targets_of(t) for t in owner.targets))
     return out
-
-
-def _subclasses(db: ox.Store, cls: Term) -> set[Term]:
-    """The class and its subclasses (``rdfs:subClassOf*``)."""
-    found = {cls}
-    todo = [cls]
-    while todo:
-        for q in db.quads_for_pattern(None, SUBCLASS_OF, todo.pop(), None):
-            if q.subject not in found:
-                found.add(q.subject)
-                todo.append(q.subject)
-    return found
 
 
 def _any(quads: Iterator[ox.Quad]) -> bool:

@@ -19,20 +19,25 @@ from kg.vocab import ID, YB, institution_iri, statement_iri
 
 def region_nodes(db: ox.Store, region: ox.NamedNode) -> set[Term]:
     """The region, the regions inside it and what is insured or placed in them."""
-    regions = {region}
-    todo = [region]
-    while todo:
-        current = todo.pop()
-        for q in db.quads_for_pattern(None, YB.parentRegion, current, None):
-            if q.subject not in regions:
-                regions.add(q.subject)  # type: ignore[arg-type]
-                todo.append(q.subject)  # type: ignore[arg-type]
+    regions = reaching(db, region, YB.parentRegion)
     nodes: set[Term] = set(regions)
     for r in regions:
         for prop in (YB.insuredRegion, YB.region):
             for q in db.quads_for_pattern(None, prop, r, None):
                 nodes.add(q.subject)
     return nodes | owned(db, nodes)
+
+
+def reaching(db: ox.Store, node: Term, predicate: ox.NamedNode) -> set[Term]:
+    """The node and every node reaching it through ``predicate`` (``?x predicate* node``)."""
+    found = {node}
+    todo = [node]
+    while todo:
+        for q in db.quads_for_pattern(None, predicate, todo.pop(), None):
+            if q.subject not in found:
+                found.add(q.subject)
+                todo.append(q.subject)
+    return found
 
 
 def owned(db: ox.Store, nodes: set[Term]) -> set[Term]:
