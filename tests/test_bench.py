@@ -40,6 +40,18 @@ def test_a_pattern_before_an_inlined_block_gets_its_dot() -> None:
     assert " ".join(rdflib_text(text).split()) == 'SELECT * WHERE { ?s ?p ?o . ?o ?q "}" }'
 
 
+def test_iris_strings_and_comments_do_not_end_an_inlined_block() -> None:
+    text = (
+        "SELECT * WHERE { ?s ?p ?o # a comment with } and {\n"
+        "  LATERAL { ?o <http://www.w3.org/2000/01/rdf-schema#label> ?l .\n"
+        "    FILTER (?l < ?m && ?l != 'a}b') } }"
+    )
+    assert " ".join(rdflib_text(text).split()) == (
+        "SELECT * WHERE { ?s ?p ?o # a comment with } and { . "
+        "?o <http://www.w3.org/2000/01/rdf-schema#label> ?l . FILTER (?l < ?m && ?l != 'a}b') }"
+    )
+
+
 def test_quantiles() -> None:
     q = quantiles([0.004, 0.001, 0.002, 0.003, 0.1])
     assert q["p50"] == 0.003 and q["p99"] == 0.1 and q["n"] == 5 and q["max"] == 0.1

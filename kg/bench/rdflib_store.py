@@ -33,34 +33,45 @@ def rdflib_text(text: str) -> str:
     return text
 
 
+# What the brace scanner steps over whole: a comment (skipped), a string literal or an IRI
+# (a token: "#", "{" or "}" inside it is text). An IRI has no whitespace, so "<" as an
+# operator ("?a < ?b") is not taken for one.
+_OPAQUE = re.compile(r"""#[^\n]*|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>""")
+
+
+def _code(text: str, start: int = 0) -> Iterator[tuple[int, str]]:
+    """The characters of query text outside comments, with their index; a string literal or
+    an IRI is given as its last character."""
+    i = start
+    while i < len(text):
+        m = _OPAQUE.match(text, i)
+        if m is None:
+            yield i, text[i]
+            i += 1
+            continue
+        if not m.group().startswith("#"):
+            yield m.end() - 1, text[m.end() - 1]
+        i = m.end()
+
+
 def _last_token_char(prefix: str) -> str:
-    for line in reversed(prefix.splitlines()):
-        code = line.strip()
-        if code and not code.startswith("#"):
-            return code[-1]
-    return ""
+    last = ""
+    for _, c in _code(prefix):
+        if not c.isspace():
+            last = c
+    return last
 
 
 def _closing(text: str, start: int) -> int:
     """The index of the brace closing the block opened just before ``start``."""
-    depth, i = 1, start
-    while i < len(text):
-        c = text[i]
-        if c == "#":  # a comment runs to the end of the line
-            i = text.find("\n", i)
-            if i < 0:
-                break
-        elif c == '"':  # a string literal: skip to its closing quote
-            i += 1
-            while i < len(text) and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-        elif c == "{":
+    depth = 1
+    for i, c in _code(text, start):
+        if c == "{":
             depth += 1
         elif c == "}":
             depth -= 1
             if depth == 0:
                 return i
-        i += 1
     raise ValueError("unbalanced LATERAL block")
 
 
