@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -559,3 +560,21 @@ def test_focus_targets_follow_each_kind_of_target(tmp_path: Path) -> None:
         ox.NamedNode(ex + "byObject"): {ox.NamedNode(ex + "c"), lit},
         ox.NamedNode(ex + "byNode"): {ox.NamedNode(ex + "n")},
     }
+
+
+def test_the_filing_shapes_resolve_their_rule_with_the_same_subquery() -> None:
+    """The four copies of the rule-resolving subquery differ only in the rule kind."""
+    shapes = shipped_shapes()
+    blocks = {}
+    for name in (
+        "FilingInstitutionLimit",
+        "FilingPrimaryLevelMinimum",
+        "FilingValidityMinimum",
+        "FilingMaterials",
+    ):
+        (sparql,) = shapes.shapes[ox.NamedNode(SHAPES_NS + name)].sparql
+        text = sparql.select
+        start = text.index("  {\n    SELECT $this (MAX(?candidate) AS ?best)")
+        end = text.index("  FILTER (BOUND(?best))")
+        blocks[name] = re.sub(r'skos:notation "[a-z-]+"', "KIND", text[start:end])
+    assert len(set(blocks.values())) == 1, sorted(blocks)
