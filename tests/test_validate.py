@@ -132,6 +132,33 @@ def test_generated_queries_bind_focus_nodes_and_say_where_they_come_from() -> No
     assert "^[HP][0-9]{11}$" in query
 
 
+def test_large_target_sets_get_scanning_forms(tmp_path: Path) -> None:
+    """A check over many targets scans its path in a nested SELECT; a repetition is not."""
+    shapes = tmp_path / "shapes.ttl"
+    shapes.write_text(
+        """@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix ex: <http://example.org/> .
+@prefix ybsh: <https://w3id.org/yibao-kg/shapes#> .
+ex:S a sh:NodeShape ; sh:targetClass ex:C ;
+    sh:property [ sh:path ex:p ; sh:maxCount 1 ] ,
+        [ sh:path [ sh:zeroOrMorePath ex:q ] ; sh:maxCount 1 ] ;
+    sh:sparql [ sh:select "SELECT $this WHERE { $this ex:p 1 }" ;
+                ybsh:scanSelect "SELECT $this WHERE { { SELECT $this WHERE { $this ex:p 1 } } }" ] .
+""",
+        encoding="utf-8",
+    )
+    checks = compile_shapes(read_shapes([shapes]))
+    sparql = next(c for c in checks if c.sparql is not None)
+    simple, repeated = sorted(
+        (c for c in checks if c.sparql is None), key=lambda c: c.shape.path.kind != "iri"
+    )
+    assert "{ SELECT ?this WHERE { ?this <http://example.org/p> ?value }" in simple.query
+    assert simple.narrow_query is not None and "{ SELECT" not in simple.narrow_query
+    assert repeated.narrow_query is None  # (one form: a q* path is not scanned whole)
+    assert sparql.query.count("SELECT $this") == 2 and sparql.narrow_query is not None
+    assert sparql.narrow_query.count("SELECT $this") == 1
+
+
 def test_messages_put_values_in_their_place() -> None:
     bindings = {
         "count": ox.Literal("4"),
@@ -496,6 +523,18 @@ def test_both_engines_find_the_same_on_a_generated_set(
     reference = PyshaclEngine().run(db)
     assert len(ours) == len(keys(ours)) > 0
     assert keys(ours) == keys(reference)
+    # every target set treated as large: the checks scan their paths whole (as at 650,000)
+    assert keys(OxigraphEngine(inline_targets=0).run(db)) == keys(reference)
+
+
+def test_scanned_and_node_by_node_checks_agree_on_every_rule(default_store_dir: Path) -> None:
+    """The two forms of each Core check, over a graph breaking every rule (the fixtures)."""
+    with extra.snapshot(default_store_dir) as snap:
+        extra.add_files(snap.db, [SUPPORT, *(SHAPES / "invalid" / n for n in INVALID)])
+        scanned = OxigraphEngine(inline_targets=0).run(snap.db)
+        joined = OxigraphEngine(inline_targets=10**9).run(snap.db)
+    assert len(scanned) >= sum(e["count"] for e in EXPECTED.values())
+    assert keys(scanned) == keys(joined)
 
 
 def test_a_region_run_finds_what_the_whole_run_finds_on_its_nodes(

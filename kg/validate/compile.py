@@ -25,6 +25,7 @@ from kg.validate.shapes import (
     QUALIFIED,
     SPARQL_COMPONENT,
     Constraint,
+    PropertyPath,
     Shape,
     ShapeError,
     ShapesGraph,
@@ -117,7 +118,17 @@ def _checks_of(shape: Shape, owner: Shape) -> Iterator[Check]:
         )
     for sparql in shape.sparql:
         if not sparql.deactivated:
-            yield Check(shape, owner, SPARQL_COMPONENT, sparql_check(owner, sparql), None, sparql)
+            select = sparql_check(owner, sparql.select)
+            scan = sparql_check(owner, sparql.scan_select) if sparql.scan_select else None
+            yield Check(
+                shape,
+                owner,
+                SPARQL_COMPONENT,
+                scan or select,
+                None,
+                sparql,
+                narrow_query=select if scan is not None else None,
+            )
 
 
 # ------------------------------------------------------------------ targets
@@ -212,12 +223,17 @@ class _Fresh:
 def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) -> str:
     """The generated SELECT for one constraint; rows are ``?this`` [``?value``].
 
-    ``narrow``: the form for a few focus nodes (see :attr:`Check.narrow_query`).
+    Two forms (see :attr:`Check.narrow_query`): ``narrow``, for a few focus nodes, joins the
+    path node by node; the other, for large target sets, scans the path whole in nested
+    SELECTs (which Oxigraph evaluates apart and hash-joins), finds the offending rows there
+    and joins only those with the targets. A path with a repetition (``*``, ``+``, ``?``) is
+    not scanned whole: it keeps the node-by-node form.
     """
     fresh = _Fresh()
     head = _head(shape, owner, f"sh:{c.parameter}")
     focus = TARGETS
     path = shape.path.sparql() if shape.path is not None else None
+    bulk = not narrow and shape.path is not None and _scannable(shape.path)
     comp = c.component
     if comp == "MinCountConstraintComponent":
         n = _int(c.value, shape)
@@ -225,6 +241,16 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
             raise ShapeError(None, None, f"{shape.id}: sh:minCount needs sh:path")
         if n <= 0:
             return head + "SELECT ?this WHERE { FILTER (false) }"
+        if not bulk:
+            if n == 1:
+                return head + (
+                    f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
+                    f"  FILTER NOT EXISTS {{ ?this {path} ?anyValue }} }}"
+                )
+            return head + (
+                f"SELECT ?this WHERE {{ {focus}\n  OPTIONAL {{ ?this {path} ?value }} }}\n"
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+            )
         if n == 1:
             # an anti-join with the set of nodes that have a value (hash-joined once)
             return head + (
@@ -233,37 +259,63 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
                 f"WHERE {{ ?this {path} ?anyValue }} }}\n"
                 "  FILTER (!BOUND(?present)) }"
             )
+        # an anti-join with the nodes that have enough values
         return head + (
-            f"SELECT ?this WHERE {{ {focus}\n  OPTIONAL {{ ?this {path} ?value }} }}\n"
-            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+            f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
+            f"  OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?value) AS ?count) "
+            f"WHERE {{ ?this {path} ?value }} GROUP BY ?this }}\n"
+            f"  FILTER (COALESCE(?count, 0) < {n}) }}"
         )
     if comp == "MaxCountConstraintComponent":
         n = _int(c.value, shape)
         if path is None:
             raise ShapeError(None, None, f"{shape.id}: sh:maxCount needs sh:path")
-        return head + (
-            f"SELECT ?this WHERE {{ {focus}\n  ?this {path} ?value . }}\n"
-            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+        if not bulk:
+            return head + (
+                f"SELECT ?this WHERE {{ {focus}\n  ?this {path} ?value . }}\n"
+                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+            )
+        return head + _offenders(
+            "?this",
+            f"SELECT ?this WHERE {{ ?this {path} ?value }}\n"
+            f"  GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})",
         )
     if comp == "UniqueLangConstraintComponent":
         if not _bool(c.value) or path is None:
             return head + "SELECT ?this WHERE { FILTER (false) }"
-        return head + (
-            f"SELECT ?this ?lang WHERE {{ {focus}\n"
-            f"  ?this {path} ?value .\n"
-            '  FILTER (isLiteral(?value) && LANG(?value) != "")\n'
-            "  BIND (LCASE(LANG(?value)) AS ?lang) }\n"
-            "GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?value) > 1)"
+        if not bulk:
+            return head + (
+                f"SELECT ?this ?lang WHERE {{ {focus}\n"
+                f"  ?this {path} ?value .\n"
+                '  FILTER (isLiteral(?value) && LANG(?value) != "")\n'
+                "  BIND (LCASE(LANG(?value)) AS ?lang) }\n"
+                "GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?value) > 1)"
+            )
+        # two different values of one language: the path scanned twice and hash-joined
+        return head + _offenders(
+            "?this ?lang",
+            f"SELECT ?this ?lang WHERE {{ {_scan(path, '?value')}\n"
+            f"    {_scan(path, '?other')}\n"
+            '    FILTER (isLiteral(?value) && LANG(?value) != "" && !sameTerm(?value, ?other)\n'
+            "            && LCASE(LANG(?value)) = LCASE(LANG(?other)))\n"
+            "    BIND (LCASE(LANG(?value)) AS ?lang) }",
         )
     if comp == "HasValueConstraintComponent":
         if path is None:
             return head + (
                 f"SELECT DISTINCT ?this WHERE {{ {focus}\n  FILTER (!sameTerm(?this, {c.value})) }}"
             )
+        if not bulk:
+            return head + (
+                f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
+                f"  FILTER NOT EXISTS {{ ?this {path} ?value .\n"
+                f"    FILTER (sameTerm(?value, {c.value})) }} }}"
+            )
         return head + (
             f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
-            f"  FILTER NOT EXISTS {{ ?this {path} ?value .\n"
-            f"    FILTER (sameTerm(?value, {c.value})) }} }}"
+            f"  OPTIONAL {{ SELECT DISTINCT ?this (true AS ?has) "
+            f"WHERE {{ ?this {path} {c.value} }} }}\n"
+            "  FILTER (!BOUND(?has)) }"
         )
     if comp == QUALIFIED:
         assert isinstance(c.value, Shape)
@@ -273,17 +325,32 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
         minimum = c.get("qualifiedMinCount")
         maximum = c.get("qualifiedMaxCount")
         parts = []
-        if minimum is not None:
+        if minimum is not None and not bulk:
             parts.append(
                 f"SELECT ?this WHERE {{ {focus}\n"
                 f"  OPTIONAL {{ ?this {path} ?value . FILTER ({conforms}) }} }}\n"
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {_int(minimum, shape)})"
             )
-        if maximum is not None:
+        elif minimum is not None:
+            parts.append(
+                f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
+                f"  OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?value) AS ?count) "
+                f"WHERE {{ ?this {path} ?value . FILTER ({conforms}) }} GROUP BY ?this }}\n"
+                f"  FILTER (COALESCE(?count, 0) < {_int(minimum, shape)}) }}"
+            )
+        if maximum is not None and not bulk:
             parts.append(
                 f"SELECT ?this WHERE {{ {focus}\n"
                 f"  ?this {path} ?value . FILTER ({conforms}) }}\n"
                 f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_int(maximum, shape)})"
+            )
+        elif maximum is not None:
+            parts.append(
+                _offenders(
+                    "?this",
+                    f"SELECT ?this WHERE {{ ?this {path} ?value . FILTER ({conforms}) }}\n"
+                    f"  GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_int(maximum, shape)})",
+                )
             )
         if not parts:
             return head + "SELECT ?this WHERE { FILTER (false) }"
@@ -299,14 +366,34 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
         if path is None:
             raise ShapeError(None, None, f"{shape.id}: sh:{c.parameter} needs sh:path")
         op = "<" if comp == "LessThanConstraintComponent" else "<="
-        # OPTIONAL of one pattern is joined row by row (cheaper than joining two scans)
-        return head + (
-            f"SELECT DISTINCT ?this ?value WHERE {{ {focus}\n"
-            f"  ?this {path} ?value .\n  OPTIONAL {{ ?this {c.value} ?other }}\n"
-            f"  FILTER (BOUND(?other) && !COALESCE(?value {op} ?other, false)) }}"
+        compared = f"!COALESCE(?value {op} ?other, false)"
+        if not bulk:
+            # OPTIONAL of one pattern is joined row by row
+            return head + (
+                f"SELECT DISTINCT ?this ?value WHERE {{ {focus}\n"
+                f"  ?this {path} ?value .\n  OPTIONAL {{ ?this {c.value} ?other }}\n"
+                f"  FILTER (BOUND(?other) && {compared}) }}"
+            )
+        return head + _offenders(
+            "?this ?value",
+            f"SELECT ?this ?value WHERE {{ {_scan(path, '?value')}\n"
+            f"    {_scan(str(c.value), '?other')}\n"
+            f"    FILTER ({compared}) }}",
         )
     if comp == "ClassConstraintComponent":
-        bind = "BIND (?this AS ?value)" if path is None else f"?this {path} ?value ."
+        if path is None:
+            bind = "BIND (?this AS ?value)"
+        elif not bulk:
+            bind = f"?this {path} ?value ."
+        else:
+            # the values and the instances of the class, each scanned once and hash-joined
+            return head + _offenders(
+                "?this ?value",
+                f"SELECT ?this ?value WHERE {{ {_scan(path, '?value')}\n"
+                f"    OPTIONAL {{ SELECT ?value (true AS ?instance) "
+                f"WHERE {{ ?value {TYPE_PATH} {c.value} }} }}\n"
+                "    FILTER (!BOUND(?instance)) }",
+            )
         if narrow:
             # each value looked up (the instances of a class may be 650,000 nodes)
             return head + (
@@ -327,10 +414,32 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
             f"SELECT DISTINCT ?this ?value WHERE {{ {focus}\n"
             f"  BIND (?this AS ?value)\n  FILTER ({bad}) }}"
         )
+    if bulk:
+        return head + _offenders(
+            "?this ?value",
+            f"SELECT ?this ?value WHERE {{ ?this {path} ?value .\n    FILTER ({bad}) }}",
+        )
     return head + (
         f"SELECT DISTINCT ?this ?value WHERE {{ {focus}\n"
         f"  ?this {path} ?value .\n  FILTER ({bad}) }}"
     )
+
+
+def _scannable(path: PropertyPath) -> bool:
+    """Whether the path can be scanned with both ends free (it has no repetition)."""
+    return path.kind not in ("zeroOrMore", "oneOrMore", "zeroOrOne") and all(
+        _scannable(p) for p in path.parts
+    )
+
+
+def _scan(path: str, value: str) -> str:
+    """A nested SELECT of every ``?this`` / ``value`` pair of the path (a scan, hash-joined)."""
+    return f"{{ SELECT ?this {value} WHERE {{ ?this {path} {value} }} }}"
+
+
+def _offenders(projection: str, select: str) -> str:
+    """The rows of ``select`` (offending pairs found over the whole path) for the targets."""
+    return f"SELECT DISTINCT {projection} WHERE {{\n  {{ {select} }}\n  {TARGETS} }}"
 
 
 def value_violation(c: Constraint, v: str, fresh: _Fresh, shape: Shape) -> str:
@@ -454,13 +563,13 @@ def _bool(term: object) -> bool:
 # ------------------------------------------------------------------ SHACL-SPARQL
 
 
-def sparql_check(owner: Shape, sparql: SparqlConstraint) -> str:
-    """The constraint's SELECT, joined with the targets of its shape (``$this`` left free).
+def sparql_check(owner: Shape, select: str) -> str:
+    """A constraint's SELECT, joined with the targets of its shape (``$this`` left free).
 
     The SELECT is kept as written and evaluated once for all focus nodes; the engine
     contract of ontology/shapes/prefixes.ttl makes this equal to SHACL's per-node pre-binding.
     """
     return (
         f"# Generated: the targets of {owner.id} joined with its SPARQL constraint.\n"
-        f"SELECT * WHERE {{\n  {TARGETS}\n  {{\n{sparql.select.strip()}\n  }}\n}}"
+        f"SELECT * WHERE {{\n  {TARGETS}\n  {{\n{select.strip()}\n  }}\n}}"
     )

@@ -52,6 +52,9 @@ COMPONENTS: dict[str, str] = {
     "lessThan": "LessThanConstraintComponent",
     "lessThanOrEquals": "LessThanOrEqualsConstraintComponent",
 }
+SHAPES_NS = "https://w3id.org/yibao-kg/shapes#"
+# the whole-graph form of a SPARQL constraint (see SparqlConstraint.scan_select)
+SCAN_SELECT = SHAPES_NS + "scanSelect"
 QUALIFIED = "QualifiedValueShapeConstraintComponent"
 SPARQL_COMPONENT = "SPARQLConstraintComponent"
 QUALIFIER_PARAMETERS = {"flags", "qualifiedMinCount", "qualifiedMaxCount"}
@@ -156,6 +159,9 @@ class SparqlConstraint:
     messages: dict[str, str]
     label: dict[str, str]
     deactivated: bool = False
+    # ybsh:scanSelect: the same constraint written for a run over all targets (its patterns
+    # scanned whole and hash-joined); sh:select serves narrowed runs and pySHACL
+    scan_select: str | None = None
 
 
 @dataclass
@@ -210,9 +216,6 @@ def short_name(node: Term) -> str:
                 return f"{prefix}:{node.value[len(ns) :]}"
         return node.value
     return str(node)
-
-
-SHAPES_NS = "https://w3id.org/yibao-kg/shapes#"
 
 
 # ------------------------------------------------------------------ reading
@@ -421,11 +424,14 @@ def _sparql(index: _Index, node: Term, files: tuple[Path, ...]) -> SparqlConstra
     select = index.one(node, SH_NS + "select")
     if not isinstance(select, ox.Literal):
         raise ShapeError(_where(files), None, f"SPARQL constraint {node} has no sh:select")
-    text = select.value
-    if text.lstrip().upper().startswith(("PREFIX", "BASE")):
-        raise ShapeError(
-            _where(files), None, f"SPARQL constraint {node}: declare prefixes with sh:prefixes"
-        )
+    scan = index.one(node, SCAN_SELECT)
+    if scan is not None and not isinstance(scan, ox.Literal):
+        raise ShapeError(_where(files), None, f"SPARQL constraint {node}: {SCAN_SELECT} is no text")
+    for text in (select.value, scan.value if scan is not None else ""):
+        if text.lstrip().upper().startswith(("PREFIX", "BASE")):
+            raise ShapeError(
+                _where(files), None, f"SPARQL constraint {node}: declare prefixes with sh:prefixes"
+            )
     prefixes: dict[str, str] = {}
     for owner in index.objects(node, SH_NS + "prefixes"):
         for decl in index.objects(owner, SH_NS + "declare"):
@@ -435,7 +441,8 @@ def _sparql(index: _Index, node: Term, files: tuple[Path, ...]) -> SparqlConstra
                 prefixes[prefix.value] = namespace.value  # type: ignore[union-attr]
     return SparqlConstraint(
         node=node,  # type: ignore[arg-type]
-        select=text,
+        select=select.value,
+        scan_select=scan.value if scan is not None else None,
         prefixes=prefixes,
         messages=index.texts(node, SH_NS + "message"),
         label=index.texts(node, RDFS_NS + "label"),
