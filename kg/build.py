@@ -73,7 +73,7 @@ def build(
                 for src in files:
                     graph = graph_iri(src.graph)
                     with reporter.step(src.graph) as bar:
-                        count = _load(db, _quads(sources.read(src, ctx), graph), bar)
+                        count = _load(db, sources.read(src, ctx), graph, bar)
                     report.graphs[src.graph] = count
                 sources.check_references(ctx)
                 db.bulk_extend(_meta_quads(report))
@@ -94,26 +94,21 @@ def build(
     return published, report
 
 
-def _quads(
-    triples: Iterator[tuple[object, object, object]], graph: ox.NamedNode
-) -> Iterator[ox.Quad]:
-    for s, p, o in triples:
-        yield ox.Quad(s, p, o, graph)  # type: ignore[arg-type]
-
-
-def _load(db: ox.Store, quads: Iterator[ox.Quad], bar: object) -> int:
-    """Stream quads into the store; return how many were read."""
+def _load(
+    db: ox.Store, triples: Iterator[tuple[object, object, object]], graph: ox.NamedNode, bar: object
+) -> int:
+    """Stream a source's triples into the store, in ``graph``; return how many were read."""
     count = 0
 
-    def counted() -> Iterator[ox.Quad]:
+    def quads() -> Iterator[ox.Quad]:
         nonlocal count
-        for quad in quads:
+        for s, p, o in triples:
             count += 1
             if count % BATCH == 0:
                 bar.advance(BATCH)  # type: ignore[attr-defined]
-            yield quad
+            yield ox.Quad(s, p, o, graph)  # type: ignore[arg-type]
 
-    db.bulk_extend(counted())
+    db.bulk_extend(quads())
     bar.advance(count % BATCH)  # type: ignore[attr-defined]
     return count
 

@@ -55,6 +55,10 @@ class ClosedNamespace:
         self._base = base
         self._terms = frozenset(terms)
         self._cache: dict[str, ox.NamedNode] = {}
+        # the terms as plain attributes: a build reads them some 20 million times
+        for name in self._terms:
+            if name.isidentifier() and not name.startswith("_") and not hasattr(type(self), name):
+                setattr(self, name, self[name])
 
     def __getattr__(self, name: str) -> ox.NamedNode:
         if name.startswith("_"):
