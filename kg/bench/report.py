@@ -226,8 +226,13 @@ def targets(size: dict[str, Any], options: dict[str, Any]) -> list[tuple[str, st
     out: list[tuple[str, str, bool, str]] = []
     out.append((
         "build ≤ 5 min", _s(build["seconds"]), build["seconds"] <= t["build_seconds"],
-        f"reading the sources and bulk loading; the validation gate of a plain `yibao build` "
-        f"adds a full validation ({_s(val['seconds'])} below)",
+        "reading the sources and bulk loading (`yibao build --no-validate`)",
+    ))
+    gated = build["seconds"] + val["seconds"]
+    out.append((
+        "build with its validation gate ≤ 5 min", _s(gated), gated <= t["build_seconds"],
+        "a plain `yibao build` also validates before publishing: the load plus the full "
+        "validation below (the sum of the two measurements)",
     ))
     out.append((
         "build peak RSS ≤ 6 GB", _gib(build["peak_rss"]), build["peak_rss"] <= t["build_rss"],
