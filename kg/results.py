@@ -11,7 +11,9 @@ Graph results (CONSTRUCT, DESCRIBE) are written as Turtle whatever the format.
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from collections.abc import Collection
 from typing import Any, BinaryIO
 
 import pyoxigraph as ox
@@ -27,7 +29,7 @@ FORMATS: dict[str, ox.QueryResultsFormat | None] = {
 MAX_CELL = 60  # display columns of a table cell before it is shortened with "…"
 GAP = "  "
 
-__all__ = ["FORMATS", "display_width", "term_text", "write", "write_table"]
+__all__ = ["FORMATS", "display_width", "term_text", "without", "write", "write_table"]
 
 
 def display_width(text: str) -> int:
@@ -111,3 +113,23 @@ def write(results: Any, fmt: str, out: BinaryIO) -> None:
     results.serialize(out, format=FORMATS[fmt])
     if fmt == "json":
         out.write(b"\n")
+
+
+def without(results: Any, names: Collection[str]) -> Any:
+    """SELECT results without the variables ``names`` (other results as they are).
+
+    The solutions go through pyoxigraph's SPARQL JSON writer and reader, so the terms come
+    back exactly as they were.
+    """
+    if not isinstance(results, ox.QuerySolutions):
+        return results
+    if not {v.value for v in results.variables} & set(names):
+        return results
+    written = results.serialize(format=ox.QueryResultsFormat.JSON)
+    assert written is not None  # (no output given: the bytes are returned)
+    data = json.loads(written)
+    data["head"]["vars"] = [v for v in data["head"]["vars"] if v not in names]
+    for binding in data["results"]["bindings"]:
+        for name in names:
+            binding.pop(name, None)
+    return ox.parse_query_results(json.dumps(data).encode(), format=ox.QueryResultsFormat.JSON)

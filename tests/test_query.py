@@ -405,6 +405,24 @@ def test_tsv_round_trips_and_csv_has_plain_values(default_store: ox.Store) -> No
     ]
 
 
+def test_dropping_a_column_keeps_every_other_term(default_store: ox.Store) -> None:
+    kept = results.without(query.run(default_store, SELECT_REGIONS), {"name_en"})
+    assert [v.value for v in kept.variables] == ["code", "name", "pooling"]
+    every = _as_tuples(query.run(default_store, SELECT_REGIONS))
+    assert _as_tuples(kept) == [(code, name, pooling) for code, name, _, pooling in every]
+
+
+def test_a_named_query_answers_without_echoing_its_parameters(default_store_dir: Path) -> None:
+    out = run_cli(
+        "query", "region_lookup", "-p", "text=佛山", "--format", "csv",
+        "--store", str(default_store_dir),
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    header, row = list(csv.reader(io.StringIO(out.stdout)))
+    assert header == list(query.get("region_lookup").returns)
+    assert row[header.index("code")] == "440600" and "佛山" not in row
+
+
 def test_table_aligns_chinese_text_by_display_width(default_store: ox.Store) -> None:
     lines = _written(default_store, "table").decode("utf-8").splitlines()
     header, rule, *body, footer = lines

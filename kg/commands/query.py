@@ -74,7 +74,11 @@ def query_command(
         return
     named = query.get(name)
     db = store.open_store(store_dir)
-    _emit(query.run_named(db, named.name, parse_params(params)), fmt)
+    answer = query.run_named(db, named.name, parse_params(params))
+    # the parameters are projected only because Oxigraph substitutes projected variables:
+    # they are the question, not the answer
+    echoed = {p.name for p in named.params} - set(named.returns)
+    _emit(results.without(answer, echoed), fmt)
 
 
 def catalogue_text(lang: str, only: str | None = None) -> str:
