@@ -3,8 +3,10 @@
 Pipeline stage: validation. The SPARQL here is *generated* from the shapes (the one kind of
 SPARQL text kg/*.py may hold): each query returns the focus nodes (``?this``) and, where
 SHACL reports one, the offending value (``?value``) of one constraint of one shape, for all
-targets at once (or for the focus nodes given in ``VALUES``). SHACL-SPARQL constraints are
-not rewritten: their SELECT is joined with the shape's targets (:func:`sparql_check`).
+targets at once (or for the focus nodes given in ``VALUES``), in two forms: node by node
+for few focus nodes, scanning the path whole for many (:func:`core_query`). SHACL-SPARQL
+constraints are not rewritten: their SELECT (and its scanning form, ``ybsh:scanSelect``,
+where the shape gives one) is joined with the shape's targets (:func:`sparql_check`).
 Terms are written by pyoxigraph (``str(term)`` is N-Triples syntax, valid in SPARQL), never
 pasted from strings.
 
