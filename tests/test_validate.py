@@ -352,6 +352,17 @@ def test_cli_reports_invalid_data_in_words_and_exits_1(default_store_dir: Path) 
     assert "shapes-f-limit" in out and "ConstraintComponent" not in out
 
 
+def test_new_data_is_seen_by_worker_processes(default_store_dir: Path) -> None:
+    """A --data run in workers (as on a national store) finds what one process finds."""
+    fixture = SHAPES / "invalid" / "FilingInstitutionLimit-four-chosen.csv"
+    args = ["validate", "--store", str(default_store_dir), "--data", str(SUPPORT)]
+    args += ["--data", str(fixture), "--format", "json"]
+    one, two = run_cli(*args, "--jobs", "1"), run_cli(*args, "--jobs", "2")
+    assert one.returncode == two.returncode == 1, two.stderr
+    found = [json.loads(r.stdout)["results"] for r in (one, two)]
+    assert found[0] == found[1] and len(found[0]) == 1
+
+
 def test_cli_default_store_conforms(default_store_dir: Path) -> None:
     result = run_cli("validate", "--store", str(default_store_dir))
     assert result.returncode == 0, result.stderr

@@ -10,6 +10,11 @@ import click
 
 from kg.commands.options import lang_option, store_option
 
+# A --data run checks the SHACL-SPARQL constraints over the whole graph (the results whose
+# value is new count too): on a store this large that is worth worker processes, whose
+# start costs more than a whole small graph's run.
+WORKERS_FROM_TRIPLES = 1_000_000
+
 FORMAT_HELP = (
     "text (grouped by rule, for people), table (one row per result), json (documented in "
     "docs/validation.md) or turtle (the W3C SHACL validation report)."
@@ -61,8 +66,8 @@ FORMAT_HELP = (
     "--jobs",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes for the checks (default: up to 4 CPUs for a whole-graph run, "
-    "1 for a narrowed one).",
+    help="Worker processes for the checks (default: up to 4 CPUs for a whole-graph run and "
+    "for --data on a store of a million triples or more, 1 otherwise).",
 )
 @click.option("--timings", is_flag=True, help="Print the time of each check to stderr.")
 @lang_option
@@ -115,7 +120,10 @@ def validate_command(
             focus_nodes = nodes if focus_nodes is None else focus_nodes & nodes
             labels.append("focus " + " ".join(focus))
         if jobs is None:
-            jobs = default_jobs() if focus_nodes is None and touching is None else 1
+            whole = touching is None or _triples(store_dir) >= WORKERS_FROM_TRIPLES
+            jobs = default_jobs() if focus_nodes is None and whole else 1
+        if data_files and jobs > 1:
+            db.flush()  # the workers open the snapshot read-only
         report = validate_store(
             db,
             engine=engine,
@@ -131,6 +139,13 @@ def validate_command(
     sys.stdout.flush()
     if report.exit_code:
         sys.exit(report.exit_code)
+
+
+def _triples(store_dir: Path | None) -> int:
+    """The published graph's size, as its build report counted it (0 if unknown)."""
+    from kg import store
+
+    return int(store.read_report(store_dir).get("total_triples", 0))  # type: ignore[call-overload]
 
 
 class _Opened:
