@@ -243,15 +243,10 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
             raise ShapeError(None, None, f"{shape.id}: sh:minCount needs sh:path")
         if n <= 0:
             return head + "SELECT ?this WHERE { FILTER (false) }"
-        if not bulk:
-            if n == 1:
-                return head + (
-                    f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
-                    f"  FILTER NOT EXISTS {{ ?this {path} ?anyValue }} }}"
-                )
+        if n == 1 and not bulk:
             return head + (
-                f"SELECT ?this WHERE {{ {focus}\n  OPTIONAL {{ ?this {path} ?value }} }}\n"
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+                f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
+                f"  FILTER NOT EXISTS {{ ?this {path} ?anyValue }} }}"
             )
         if n == 1:
             # an anti-join with the set of nodes that have a value (hash-joined once)
@@ -261,27 +256,12 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
                 f"WHERE {{ ?this {path} ?anyValue }} }}\n"
                 "  FILTER (!BOUND(?present)) }"
             )
-        # an anti-join with the nodes that have enough values
-        return head + (
-            f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
-            f"  OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?value) AS ?count) "
-            f"WHERE {{ ?this {path} ?value }} GROUP BY ?this }}\n"
-            f"  FILTER (COALESCE(?count, 0) < {n}) }}"
-        )
+        return head + _too_few(f"?this {path} ?value", n, bulk)
     if comp == "MaxCountConstraintComponent":
         n = _int(c.value, shape)
         if path is None:
             raise ShapeError(None, None, f"{shape.id}: sh:maxCount needs sh:path")
-        if not bulk:
-            return head + (
-                f"SELECT ?this WHERE {{ {focus}\n  ?this {path} ?value . }}\n"
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
-            )
-        return head + _offenders(
-            "?this",
-            f"SELECT ?this WHERE {{ ?this {path} ?value }}\n"
-            f"  GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})",
-        )
+        return head + _too_many(f"?this {path} ?value", n, bulk)
     if comp == "UniqueLangConstraintComponent":
         if not _bool(c.value) or path is None:
             return head + "SELECT ?this WHERE { FILTER (false) }"
@@ -326,34 +306,12 @@ def core_query(shape: Shape, owner: Shape, c: Constraint, narrow: bool = False) 
         conforms = "!(" + _violated(c.value, "?value", fresh) + ")"
         minimum = c.get("qualifiedMinCount")
         maximum = c.get("qualifiedMaxCount")
+        qualified = f"?this {path} ?value . FILTER ({conforms})"
         parts = []
-        if minimum is not None and not bulk:
-            parts.append(
-                f"SELECT ?this WHERE {{ {focus}\n"
-                f"  OPTIONAL {{ ?this {path} ?value . FILTER ({conforms}) }} }}\n"
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {_int(minimum, shape)})"
-            )
-        elif minimum is not None:
-            parts.append(
-                f"SELECT DISTINCT ?this WHERE {{ {focus}\n"
-                f"  OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?value) AS ?count) "
-                f"WHERE {{ ?this {path} ?value . FILTER ({conforms}) }} GROUP BY ?this }}\n"
-                f"  FILTER (COALESCE(?count, 0) < {_int(minimum, shape)}) }}"
-            )
-        if maximum is not None and not bulk:
-            parts.append(
-                f"SELECT ?this WHERE {{ {focus}\n"
-                f"  ?this {path} ?value . FILTER ({conforms}) }}\n"
-                f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_int(maximum, shape)})"
-            )
-        elif maximum is not None:
-            parts.append(
-                _offenders(
-                    "?this",
-                    f"SELECT ?this WHERE {{ ?this {path} ?value . FILTER ({conforms}) }}\n"
-                    f"  GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {_int(maximum, shape)})",
-                )
-            )
+        if minimum is not None:
+            parts.append(_too_few(qualified, _int(minimum, shape), bulk))
+        if maximum is not None:
+            parts.append(_too_many(qualified, _int(maximum, shape), bulk))
         if not parts:
             return head + "SELECT ?this WHERE { FILTER (false) }"
         if len(parts) == 1:
@@ -431,6 +389,36 @@ def _scannable(path: PropertyPath) -> bool:
     """Whether the path can be scanned with both ends free (it has no repetition)."""
     return path.kind not in ("zeroOrMore", "oneOrMore", "zeroOrOne") and all(
         _scannable(p) for p in path.parts
+    )
+
+
+def _too_few(values: str, n: int, bulk: bool) -> str:
+    """The targets with fewer than ``n`` distinct ``?value`` bound by the pattern ``values``."""
+    if not bulk:
+        return (
+            f"SELECT ?this WHERE {{ {TARGETS}\n  OPTIONAL {{ {values} }} }}\n"
+            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) < {n})"
+        )
+    # an anti-join with the counts of the nodes that have values (hash-joined once)
+    return (
+        f"SELECT DISTINCT ?this WHERE {{ {TARGETS}\n"
+        f"  OPTIONAL {{ SELECT ?this (COUNT(DISTINCT ?value) AS ?count) "
+        f"WHERE {{ {values} }} GROUP BY ?this }}\n"
+        f"  FILTER (COALESCE(?count, 0) < {n}) }}"
+    )
+
+
+def _too_many(values: str, n: int, bulk: bool) -> str:
+    """The targets with more than ``n`` distinct ``?value`` bound by the pattern ``values``."""
+    if not bulk:
+        return (
+            f"SELECT ?this WHERE {{ {TARGETS}\n  {values} }}\n"
+            f"GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})"
+        )
+    return _offenders(
+        "?this",
+        f"SELECT ?this WHERE {{ {values} }}\n"
+        f"  GROUP BY ?this HAVING (COUNT(DISTINCT ?value) > {n})",
     )
 
 

@@ -231,6 +231,8 @@ def _run_check(
                     _core_result(check, row) if check.sparql is None else _sparql_result(check, row)
                 )
         return
+    # over all targets: few bound inline and joined node by node, many scanned
+    whole = render(check.text(narrowed=inline), check.owner, inline=inline)
     if check.sparql is None:
         nodes = focus if focus is not None else touching
         if nodes is not None and len(nodes) <= VALUES_LIMIT:
@@ -238,12 +240,11 @@ def _run_check(
             yield from (_core_result(check, row) for row in _select(db, query, check))
             return
         keep = set(nodes) if nodes is not None else None
-        query = render(check.text(narrowed=inline), check.owner, inline=inline)
-        for row in _select(db, query, check):
+        for row in _select(db, whole, check):
             if keep is None or row["this"] in keep:
                 yield _core_result(check, row)
         return
-    for row in _select(db, render(check.text(narrowed=inline), check.owner, inline=inline), check):
+    for row in _select(db, whole, check):
         result = _sparql_result(check, row)
         if focus is not None and result.focus not in focus:
             continue

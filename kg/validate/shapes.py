@@ -427,7 +427,8 @@ def _sparql(index: _Index, node: Term, files: tuple[Path, ...]) -> SparqlConstra
     scan = index.one(node, SCAN_SELECT)
     if scan is not None and not isinstance(scan, ox.Literal):
         raise ShapeError(_where(files), None, f"SPARQL constraint {node}: {SCAN_SELECT} is no text")
-    for text in (select.value, scan.value if scan is not None else ""):
+    scan_text = scan.value if scan is not None else None
+    for text in (select.value, scan_text or ""):
         if text.lstrip().upper().startswith(("PREFIX", "BASE")):
             raise ShapeError(
                 _where(files), None, f"SPARQL constraint {node}: declare prefixes with sh:prefixes"
@@ -442,7 +443,7 @@ def _sparql(index: _Index, node: Term, files: tuple[Path, ...]) -> SparqlConstra
     return SparqlConstraint(
         node=node,  # type: ignore[arg-type]
         select=select.value,
-        scan_select=scan.value if scan is not None else None,
+        scan_select=scan_text,
         prefixes=prefixes,
         messages=index.texts(node, SH_NS + "message"),
         label=index.texts(node, RDFS_NS + "label"),
