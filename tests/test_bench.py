@@ -83,9 +83,24 @@ def tiny_bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict]:
     work = tmp_path_factory.mktemp("bench")
     output = work / "BENCHMARKS.md"
     cmd = [
-        sys.executable, "-m", "kg", "bench", "--sizes", "300", "--regions", "4",
-        "--scenarios", "6", "--workdir", str(work), "--baseline-timeout", "20",
-        "--baseline-sample-seconds", "8", "--output", str(output),
+        sys.executable,
+        "-m",
+        "kg",
+        "bench",
+        "--sizes",
+        "300",
+        "--regions",
+        "4",
+        "--scenarios",
+        "6",
+        "--workdir",
+        str(work),
+        "--baseline-timeout",
+        "20",
+        "--baseline-sample-seconds",
+        "8",
+        "--output",
+        str(output),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""The code keeps the habits we promise: ruff-clean, and no SPARQL written inside Python."""
+"""The code keeps the habits we promise: ruff-clean, formatted, no SPARQL inside Python."""
 
 from __future__ import annotations
 
@@ -16,14 +16,23 @@ ROOT = Path(__file__).resolve().parent.parent
 GENERATES_SPARQL = {"kg/validate/compile.py", "kg/validate/engine.py", "kg/validate/reference.py"}
 
 
-def test_ruff_finds_nothing() -> None:
+def _ruff(*args: str) -> subprocess.CompletedProcess[str]:
     ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is part of the test extra: pip install '.[test]'")
-    result = subprocess.run(
-        [ruff, "check", "--no-cache", "kg", "tests", "tools"],
+    return subprocess.run(
+        [ruff, *args, "--no-cache", "kg", "tests", "tools"],
         cwd=ROOT, capture_output=True, text=True,
     )  # fmt: skip
+
+
+def test_ruff_finds_nothing() -> None:
+    result = _ruff("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_changes_nothing() -> None:
+    result = _ruff("format", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

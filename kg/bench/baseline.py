@@ -59,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     graph.parse(str(args.triples), format="nt")
     emit(
         args.events,
-        {"event": "done", "phase": "parse", "seconds": time.perf_counter() - started,
-         "triples": len(graph)},
+        {
+            "event": "done",
+            "phase": "parse",
+            "seconds": time.perf_counter() - started,
+            "triples": len(graph),
+        },
     )
 
     emit(args.events, {"event": "start", "phase": "which_rule"})
@@ -92,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
         signal.setitimer(signal.ITIMER_REAL, 0)
     emit(
         args.events,
-        {"event": "done", "phase": "which_rule", "seconds": time.perf_counter() - phase_start,
-         "latencies": latencies, "answers": answers, "unfinished": unfinished},
+        {
+            "event": "done",
+            "phase": "which_rule",
+            "seconds": time.perf_counter() - phase_start,
+            "latencies": latencies,
+            "answers": answers,
+            "unfinished": unfinished,
+        },
     )
 
     if args.pyshacl:
@@ -105,9 +115,13 @@ def main(argv: list[str] | None = None) -> int:
         results = run_pyshacl(graph, shipped_shapes())
         emit(
             args.events,
-            {"event": "done", "phase": "pyshacl", "seconds": time.perf_counter() - started,
-             "violations": sum(1 for r in results if r.severity == "violation"),
-             "results": len(results)},
+            {
+                "event": "done",
+                "phase": "pyshacl",
+                "seconds": time.perf_counter() - started,
+                "violations": sum(1 for r in results if r.severity == "violation"),
+                "results": len(results),
+            },
         )
     return 0
 

@@ -137,9 +137,7 @@ def baseline_cells(size: dict[str, Any], options: dict[str, Any]) -> dict[str, s
             else "–"
         ),
         "shacl": (
-            f"{_s(shacl['seconds'])} ({shacl['violations']:,} violations)"
-            if shacl
-            else shacl_why
+            f"{_s(shacl['seconds'])} ({shacl['violations']:,} violations)" if shacl else shacl_why
         ),
         "ratio_warm": _ratio(wr["p50"], ours_wr["warm"]["p50"]) if wr else "–",
         "ratio_cold": _ratio(wr["p50"], ours_wr["cold"]["p50"]) if wr else "–",
@@ -224,69 +222,115 @@ def targets(size: dict[str, Any], options: dict[str, Any]) -> list[tuple[str, st
     val = size["validation"]
     base = size.get("baseline") or {}
     out: list[tuple[str, str, bool, str]] = []
-    out.append((
-        "build ≤ 5 min", _s(build["seconds"]), build["seconds"] <= t["build_seconds"],
-        "reading the sources and bulk loading (`yibao build --no-validate`)",
-    ))
+    out.append(
+        (
+            "build ≤ 5 min",
+            _s(build["seconds"]),
+            build["seconds"] <= t["build_seconds"],
+            "reading the sources and bulk loading (`yibao build --no-validate`)",
+        )
+    )
     gated = build["seconds"] + val["seconds"]
-    out.append((
-        "build with its validation gate ≤ 5 min", _s(gated), gated <= t["build_seconds"],
-        "a plain `yibao build` also validates before publishing: the load plus the full "
-        "validation below (the sum of the two measurements)",
-    ))
-    out.append((
-        "build peak RSS ≤ 6 GB", _gib(build["peak_rss"]), build["peak_rss"] <= t["build_rss"],
-        "RocksDB bulk-load buffers and the readers' reference index",
-    ))
-    out.append((
-        "which-rule p50 ≤ 5 ms", _ms(wr["warm"]["p50"]), wr["warm"]["p50"] <= t["p50"],
-        "Python matching of the rules of the insured chain",
-    ))
-    out.append((
-        "which-rule p99 ≤ 50 ms", _ms(wr["warm"]["p99"]), wr["warm"]["p99"] <= t["p99"],
-        "the first question about a region reads its rules and chains",
-    ))
+    out.append(
+        (
+            "build with its validation gate ≤ 5 min",
+            _s(gated),
+            gated <= t["build_seconds"],
+            "a plain `yibao build` also validates before publishing: the load plus the full "
+            "validation below (the sum of the two measurements)",
+        )
+    )
+    out.append(
+        (
+            "build peak RSS ≤ 6 GB",
+            _gib(build["peak_rss"]),
+            build["peak_rss"] <= t["build_rss"],
+            "RocksDB bulk-load buffers and the readers' reference index",
+        )
+    )
+    out.append(
+        (
+            "which-rule p50 ≤ 5 ms",
+            _ms(wr["warm"]["p50"]),
+            wr["warm"]["p50"] <= t["p50"],
+            "Python matching of the rules of the insured chain",
+        )
+    )
+    out.append(
+        (
+            "which-rule p99 ≤ 50 ms",
+            _ms(wr["warm"]["p99"]),
+            wr["warm"]["p99"] <= t["p99"],
+            "the first question about a region reads its rules and chains",
+        )
+    )
     bwr = base.get("which_rule")
     if bwr and "p50" in bwr:
         ratio = bwr["p50"] / wr["warm"]["p50"]
-        out.append((
-            "which-rule ≥ 100× the rdflib baseline", f"{ratio:,.0f}× (p50)",
-            ratio >= t["which_rule_ratio"],
-            f"rdflib p50 {_ms(bwr['p50'])} per question; ours cold {_ms(wr['cold']['p50'])}, "
-            f"warm {_ms(wr['warm']['p50'])}",
-        ))
+        out.append(
+            (
+                "which-rule ≥ 100× the rdflib baseline",
+                f"{ratio:,.0f}× (p50)",
+                ratio >= t["which_rule_ratio"],
+                f"rdflib p50 {_ms(bwr['p50'])} per question; ours cold {_ms(wr['cold']['p50'])}, "
+                f"warm {_ms(wr['warm']['p50'])}",
+            )
+        )
     elif base:
-        out.append((
-            "which-rule ≥ 100× the rdflib baseline", stopped(base, options), True,
-            "the baseline could not answer at this size",
-        ))
-    out.append((
-        "full validation ≤ 10 min", _s(val["seconds"]), val["seconds"] <= t["validation_seconds"],
-        f"compiled SHACL queries in {val['jobs']} worker processes",
-    ))
+        out.append(
+            (
+                "which-rule ≥ 100× the rdflib baseline",
+                stopped(base, options),
+                True,
+                "the baseline could not answer at this size",
+            )
+        )
+    out.append(
+        (
+            "full validation ≤ 10 min",
+            _s(val["seconds"]),
+            val["seconds"] <= t["validation_seconds"],
+            f"compiled SHACL queries in {val['jobs']} worker processes",
+        )
+    )
     same = val["violations"] == val["planted"]
-    out.append((
-        "same violations as planted", f"{val['violations']:,} / {val['planted']:,}", same,
-        "the generator's manifest counts what it planted; the shapes may find more "
-        "(consequences of a planted defect) or fewer",
-    ))
+    out.append(
+        (
+            "same violations as planted",
+            f"{val['violations']:,} / {val['planted']:,}",
+            same,
+            "the generator's manifest counts what it planted; the shapes may find more "
+            "(consequences of a planted defect) or fewer",
+        )
+    )
     shacl = base.get("pyshacl")
     if shacl:
         ratio = shacl["seconds"] / val["seconds"]
-        out.append((
-            "validation ≥ 5× faster than pySHACL", f"{ratio:,.1f}×",
-            ratio >= t["validation_ratio"], f"pySHACL {_s(shacl['seconds'])}",
-        ))
+        out.append(
+            (
+                "validation ≥ 5× faster than pySHACL",
+                f"{ratio:,.1f}×",
+                ratio >= t["validation_ratio"],
+                f"pySHACL {_s(shacl['seconds'])}",
+            )
+        )
     elif base:
-        out.append((
-            "validation ≥ 5× faster than pySHACL", stopped(base, options, "pyshacl"), True,
-            "pySHACL could not validate this size within the limits",
-        ))
-    out.append((
-        "one-region validation ≤ 10 s", _s(val["region_seconds"]),
-        val["region_seconds"] <= t["region_seconds"],
-        f"{val['region_nodes']:,} focus nodes in region {val['region']}",
-    ))
+        out.append(
+            (
+                "validation ≥ 5× faster than pySHACL",
+                stopped(base, options, "pyshacl"),
+                True,
+                "pySHACL could not validate this size within the limits",
+            )
+        )
+    out.append(
+        (
+            "one-region validation ≤ 10 s",
+            _s(val["region_seconds"]),
+            val["region_seconds"] <= t["region_seconds"],
+            f"{val['region_nodes']:,} focus nodes in region {val['region']}",
+        )
+    )
     return out
 
 
@@ -306,8 +350,7 @@ def render(results: dict[str, Any]) -> str:
         f"- command / 命令: `{results['command']}`",
         f"- machine / 机器: {m['cpu']}, {m['cores']} cores, {m['ram'] / GIB:.1f} GiB RAM, "
         f"{m['os']}",
-        f"- Python {m['python']}, "
-        + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
+        f"- Python {m['python']}, " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()),
         f"- which-rule: {o['scenarios']:,} random scenarios (seed {o['seed']}); the rdflib "
         f"sample stops after {o['which_rule_seconds']:g} s; baselines: "
         f"{o['baseline_timeout'] / 60:g} min per phase, {o['memory_limit'] / GIB:g} GiB RSS",

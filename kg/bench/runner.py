@@ -132,8 +132,16 @@ def measure(n: int, options: Options, echo: Echo, gave_up: dict[str, str]) -> di
     echo(f"build / 构建: {data} → {root}")
     built = guard.run(
         [
-            sys.executable, "-m", "kg", "build", "--store", str(root), "--data", str(data),
-            "--no-validate", "--no-progress",
+            sys.executable,
+            "-m",
+            "kg",
+            "build",
+            "--store",
+            str(root),
+            "--data",
+            str(data),
+            "--no-validate",
+            "--no-progress",
         ],
         log=options.workdir / f"build-{n}.log",
     )
@@ -375,8 +383,15 @@ def baseline(
     )
     outcome = guard.run(
         [
-            sys.executable, "-m", "kg.bench.baseline", "--triples", str(triples),
-            "--scenarios", str(scenario_file), "--events", str(events),
+            sys.executable,
+            "-m",
+            "kg.bench.baseline",
+            "--triples",
+            str(triples),
+            "--scenarios",
+            str(scenario_file),
+            "--events",
+            str(events),
             "--which-rule-seconds",
             str(min(options.baseline_timeout, options.which_rule_seconds)),
             *([] if "pyshacl" in gave_up else ["--pyshacl"]),
@@ -407,6 +422,8 @@ def baseline(
     shacl = outcome.done("pyshacl")
     if shacl:
         out["pyshacl"] = {k: shacl[k] for k in ("seconds", "violations", "results")}
-    echo(f"  baseline: {outcome.status} ({outcome.seconds:.0f} s, "
-         f"peak RSS {outcome.peak_rss / GIB:.2f} GiB)")
+    echo(
+        f"  baseline: {outcome.status} ({outcome.seconds:.0f} s, "
+        f"peak RSS {outcome.peak_rss / GIB:.2f} GiB)"
+    )
     return out

@@ -25,26 +25,65 @@ def _sizes(ctx: click.Context, param: click.Parameter, value: str) -> list[int]:
     callback=_sizes,
     help="Numbers of institutions to measure (comma-separated).",
 )
-@click.option("--regions", type=click.IntRange(min=2), default=300, show_default=True,
-              help="Pooling regions of the generated data sets.")
-@click.option("--seed", type=int, default=1, show_default=True,
-              help="Seed of the data sets and scenarios.")
-@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("bench-work"), show_default=True,
-              help="Where data sets, stores, dumps and logs go.")
-@click.option("--reuse", multiple=True, type=click.Path(file_okay=False, path_type=Path),
-              help="A generated data set to reuse when its manifest matches (repeatable).")
-@click.option("--baseline-timeout", type=click.FloatRange(min=1), default=900.0,
-              show_default=True, help="Seconds each baseline phase may take.")
-@click.option("--baseline-memory", type=click.FloatRange(min=0.5), default=16.0,
-              show_default=True, help="GiB of RSS above which a baseline is stopped.")
-@click.option("--baseline-sample-seconds", type=click.FloatRange(min=1), default=120.0,
-              show_default=True, help="The rdflib which-rule sample stops after this time.")
+@click.option(
+    "--regions",
+    type=click.IntRange(min=2),
+    default=300,
+    show_default=True,
+    help="Pooling regions of the generated data sets.",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="Seed of the data sets and scenarios."
+)
+@click.option(
+    "--workdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("bench-work"),
+    show_default=True,
+    help="Where data sets, stores, dumps and logs go.",
+)
+@click.option(
+    "--reuse",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A generated data set to reuse when its manifest matches (repeatable).",
+)
+@click.option(
+    "--baseline-timeout",
+    type=click.FloatRange(min=1),
+    default=900.0,
+    show_default=True,
+    help="Seconds each baseline phase may take.",
+)
+@click.option(
+    "--baseline-memory",
+    type=click.FloatRange(min=0.5),
+    default=16.0,
+    show_default=True,
+    help="GiB of RSS above which a baseline is stopped.",
+)
+@click.option(
+    "--baseline-sample-seconds",
+    type=click.FloatRange(min=1),
+    default=120.0,
+    show_default=True,
+    help="The rdflib which-rule sample stops after this time.",
+)
 @click.option("--no-baseline", is_flag=True, help="Measure only the store (no rdflib, pySHACL).")
-@click.option("--scenarios", type=click.IntRange(min=1), default=1000, show_default=True,
-              help="Random which-rule scenarios per size.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("BENCHMARKS.md"), show_default=True, help="The Markdown report.")
+@click.option(
+    "--scenarios",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Random which-rule scenarios per size.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("BENCHMARKS.md"),
+    show_default=True,
+    help="The Markdown report.",
+)
 def bench_command(
     sizes: list[int],
     regions: int,

@@ -71,8 +71,10 @@ def run(store_dir: Path | None, lang: str = "zh") -> None:
         say("building the default knowledge graph / 正在构建默认知识图谱 …")
         options = BuildOptions(data_dirs=[])
         generation, report = build(store_dir, options, validator=_validator(options))
-        say(f"{HEAD['built'][lang]}: {report.total_triples:,} triples, "
-            f"{report.seconds:.1f} s → {generation}")
+        say(
+            f"{HEAD['built'][lang]}: {report.total_triples:,} triples, "
+            f"{report.seconds:.1f} s → {generation}"
+        )
     db = store.open_store(store_dir)
     say(f"{HEAD['graph'][lang]}: {store.current_generation(store.resolve_dir(store_dir))}\n")
 
@@ -80,8 +82,10 @@ def run(store_dir: Path | None, lang: str = "zh") -> None:
     for name in ("佛山", "仙桃市", "Beijing"):
         r = lookup.region(db, name)
         label = r.name_en if lang == "en" and r.name_en else r.name
-        say(f"  {name!r} → {r.code} {label}; pooling region {r.pooling_code}; "
-            f"province {r.province_code}")
+        say(
+            f"  {name!r} → {r.code} {label}; pooling region {r.pooling_code}; "
+            f"province {r.province_code}"
+        )
 
     say(f"\n[bold]2. {HEAD['which'][lang]}[/bold]")
     answer = which_rule(db, Scenario.from_mapping(WORKER))
