@@ -48,12 +48,20 @@ def _text(value: object) -> str | None:
     return str(value) if value else None
 
 
+def _english_case(text: str) -> str:
+    """English names as the graph writes them: beijing → Beijing, chaoyang district →
+    Chaoyang District, xi'an → Xi'an."""
+    return " ".join(word[:1].upper() + word[1:].lower() for word in text.split())
+
+
 def region(store: ox.Store, text: str) -> Region:
     """The region a code or name denotes; its pooling region is resolved too."""
     text = str(text).strip()
     found = {r["code"]: r for r in _rows(store, "region_lookup", text=text)}
     if not found and text.endswith(("市", "省")):
         found = {r["code"]: r for r in _rows(store, "region_lookup", text=text[:-1])}
+    if not found and text.isascii() and text != _english_case(text):
+        found = {r["code"]: r for r in _rows(store, "region_lookup", text=_english_case(text))}
     if len(found) == 1:
         r = next(iter(found.values()))
         return Region(

@@ -388,6 +388,8 @@ class Engine:
         self._catalogs: dict[tuple[str, dt.date], list[dict[str, Any]]] = {}
         self._sources: dict[str, tuple[SourceRef, ...]] = {}
         self._documents: dict[str, DocumentRef] | None = None
+        self._dosage_words: list[tuple[str, str]] | None = None
+        self._form_notations: dict[str, str] = {}
         self._all_rules = False
 
     def rows(self, query_name: str, /, **values: Any) -> list[dict[str, Any]]:
@@ -521,6 +523,25 @@ class Engine:
                 for r in self.rows("item_lookup", name=name)
             ]
         return found
+
+    def dosage_form_words(self) -> list[tuple[str, str]]:
+        """(word, catalog dosage form) pairs, longest word first (缓释片 before 片)."""
+        if self._dosage_words is None:
+            rows = self.rows("dosage_form_words")
+            self._dosage_words = [
+                (query.value_of(r["word"]), query.value_of(r["dosage_form"])) for r in rows
+            ]
+            self._form_notations = {
+                query.value_of(r["dosage_form"]): query.value_of(r["notation"]) for r in rows
+            }
+        return self._dosage_words
+
+    def dosage_form(self, text: str) -> str:
+        """The catalog dosage form a text names: the form itself, its notation or a word."""
+        for word, form in self.dosage_form_words():
+            if text in (word, form) or text == self._form_notations.get(form):
+                return form
+        return text
 
     def catalogs_in_force(self, code: str, date: dt.date) -> list[dict[str, Any]]:
         key = (code, date)
@@ -962,27 +983,40 @@ def json_value(value: Any) -> Any:
 
 
 # A product name may add a dosage word to the catalog's name (阿卡波糖片 for 阿卡波糖 in
-# 口服常释剂型): at most this many trailing characters are tried away.
+# 口服常释剂型). Words the dosage-form vocabulary knows also choose the dosage form
+# (二甲双胍缓释片: 缓释控释剂型); otherwise at most this many trailing characters are tried
+# away.
 PRODUCT_SUFFIX_MAX = 3
 
 
-def _item_rows(engine: Engine, name: str) -> tuple[str, list[ItemRow]]:
-    """The catalog rows of a name, or of its longest catalog name prefix (阿卡波糖片)."""
+def _item_rows(engine: Engine, name: str) -> tuple[str, str | None, list[ItemRow]]:
+    """The catalog rows of a name, with the dosage form its product word names, if any.
+
+    Tried in turn: the name itself; the name before a dosage-form word (longest word
+    first); the longest catalog-name prefix at most PRODUCT_SUFFIX_MAX characters shorter.
+    """
     rows = engine.items(name)
     if rows:
-        return name, rows
+        return name, None, rows
+    for word, form in engine.dosage_form_words():
+        base = name.removesuffix(word)
+        if base != name and len(base) >= 2:
+            rows = engine.items(base)
+            if rows:
+                return base, form, rows
     for cut in range(1, PRODUCT_SUFFIX_MAX + 1):
         prefix = name[:-cut]
         if len(prefix) < 2:
             break
         rows = engine.items(prefix)
         if rows:
-            return prefix, rows
+            return prefix, None, rows
     raise LookupFailed("catalog item", name, _close_items(engine, name))
 
 
 def _resolve_item(engine: Engine, ctx: Context, name: str, form: str | None) -> ItemResult:
-    listed_as, rows = _item_rows(engine, name)
+    listed_as, named_form, rows = _item_rows(engine, name)
+    form = engine.dosage_form(form) if form else named_form
     if form:
         matching = [r for r in rows if r.dosage_form == form]
         if not matching:

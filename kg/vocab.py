@@ -112,6 +112,7 @@ YB = ClosedNamespace(
         "InstitutionType",
         "Ownership",
         "CatalogKind",
+        "DosageForm",
         "ItemCategory",
         "Material",
         "SettlementMode",

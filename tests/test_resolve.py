@@ -54,6 +54,8 @@ def verdict(ans: resolve.Answer, key: str, rule: str) -> resolve.Explanation:
         ("佛山", "北京", "cross-province"),
         ("北京", "110105", "local"),  # a municipality is one pooling region
         ("武汉", "仙桃", "intra-province"),  # a province-administered county-level pool
+        ("重庆", "巫山县", "local"),  # counties of a municipality: the statistical 县 (500200)
+        ("石柱", "500101", "local"),  # is no pooling region of its own
         ("江西省本级", "南昌市", "intra-province"),  # a provincial pool inside its province
         ("369900", "北京", "cross-province"),
     ],
@@ -97,6 +99,13 @@ def test_unknown_and_ambiguous_names_list_close_matches(default_store: ox.Store)
     assert err.value.ambiguous and "110105 朝阳区" in err.value.candidates
     with pytest.raises(LookupFailed) as err:
         resolve_scenario(
+            default_store, Scenario(insured_region="北京", treatment_region="chaoyang district")
+        )
+    assert err.value.ambiguous and "110105 朝阳区" in err.value.candidates
+    with pytest.raises(LookupFailed):  # the statistical grouping 县 of 重庆 is no region
+        resolve_scenario(default_store, Scenario(insured_region="500200", treatment_region="北京"))
+    with pytest.raises(LookupFailed) as err:
+        resolve_scenario(
             default_store,
             Scenario(insured_region="佛山", treatment_region="北京", filing_type="refferal"),
         )
@@ -117,7 +126,16 @@ def test_unknown_and_ambiguous_names_list_close_matches(default_store: ox.Store)
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("西安", "610100"), ("南昌", "360100"), ("新乡市", "410700"), ("朝阳", "211300")],
+    [
+        ("西安", "610100"),
+        ("南昌", "360100"),
+        ("新乡市", "410700"),
+        ("朝阳", "211300"),
+        ("Changzhi", "140400"),  # place-name readings: 长 chang, not zhang
+        ("changzhi", "140400"),  # English names in any case
+        ("Hohhot", "150100"),  # English names in established use
+        ("URUMQI", "650100"),
+    ],
 )
 def test_a_short_name_shared_across_levels_is_the_widest_division(
     default_store: ox.Store, name: str, code: str
@@ -345,9 +363,30 @@ def test_a_product_name_finds_its_catalog_name(default_store: ox.Store) -> None:
         assert ans.values["item_category"] == category, product
     record = next(e for e in ans.explanations if e.key == "item_category")
     assert record.rule == "nrdl-2024/W-145"  # 阿卡波糖咀嚼片 is an item of its own
-    with pytest.raises(LookupFailed) as err:
-        answer(default_store, **base, item="奥美拉唑肠溶片")
-    assert err.value.ambiguous and err.value.query == "奥美拉唑"
+
+
+
+def test_a_product_word_chooses_the_dosage_form(default_store: ox.Store) -> None:
+    """DOMAIN §6.4: one drug, several rows by dosage form with different categories."""
+    base = {"insured_region": "廊坊", "treatment_region": "北京"}
+    for product, category, number in (
+        ("奥美拉唑肠溶片", "甲", "W-15"),  # 口服常释剂型
+        ("奥美拉唑注射液", "乙", "W-15"),  # 注射剂
+        ("二甲双胍片", "甲", "W-129"),  # 口服常释剂型
+        ("二甲双胍缓释片", "乙", "W-129"),  # 缓释控释剂型, listed as 二甲双胍 / 二甲双胍Ⅱ
+        ("二甲双胍Ⅱ", "乙", "W-129"),  # the row's other name
+        ("美托洛尔缓释片", "乙", "W-400"),
+        ("格列齐特片", "甲", "W-135"),
+    ):
+        ans = answer(default_store, **base, item=product)
+        assert ans.values["item_category"] == category, product
+        record = next(e for e in ans.explanations if e.key == "item_category")
+        assert record.rule == f"nrdl-2024/{number}", product
+    explicit = answer(default_store, **base, item="二甲双胍", dosage_form="缓释片")
+    assert explicit.values["item_category"] == "乙"
+    with pytest.raises(LookupFailed) as err:  # listed only as tablets
+        answer(default_store, **base, item="阿卡波糖注射液")
+    assert err.value.query == "注射剂" and "口服常释剂型" in err.value.candidates
 
 
 def test_unknown_and_ambiguous_items(default_store: ox.Store) -> None:
@@ -360,7 +399,7 @@ def test_unknown_and_ambiguous_items(default_store: ox.Store) -> None:
     assert err.value.ambiguous
     assert err.value.candidates == ["口服常释剂型 甲", "注射剂 乙"]
     with pytest.raises(LookupFailed) as err:
-        answer(default_store, **base, item="奥美拉唑", dosage_form="片剂")
+        answer(default_store, **base, item="奥美拉唑", dosage_form="丸剂")
     assert err.value.candidates == ["口服常释剂型", "注射剂"]
 
 

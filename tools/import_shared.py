@@ -99,9 +99,26 @@ ETHNIC = re.compile(
 )
 
 
+# Readings that place names use where pypinyin's default reading differs (成都 Chengdu not
+# Chengdou, 长治 Changzhi not Zhangzhi); whole names first, then single characters.
+NAME_READINGS = {"长子": ["zhang", "zi"], "洪洞": ["hong", "tong"], "涡阳": ["guo", "yang"]}
+CHAR_READINGS = {"都": "du", "长": "chang", "朝": "chao", "蚌": "beng", "圩": "xu", "浚": "xun"}
+CHAR_READINGS |= {"单": "shan"}  # 单县 Shanxian, the only place name with 单
+# English names in established use instead of their pinyin.
+CONVENTIONAL_EN = {"呼和浩特": "Hohhot", "乌鲁木齐": "Urumqi", "拉萨": "Lhasa", "哈尔滨": "Harbin"}
+
+
 def pinyin(text: str) -> str:
     """Hanyu pinyin as written in English place names: 佛山 → Foshan, 西安 → Xi'an."""
+    if text in CONVENTIONAL_EN:
+        return CONVENTIONAL_EN[text]
     syllables = lazy_pinyin(text, style=Style.NORMAL)
+    if len(syllables) == len(text):
+        syllables = [CHAR_READINGS.get(ch, s) for ch, s in zip(text, syllables, strict=True)]
+        for name, reading in NAME_READINGS.items():
+            at = text.find(name)
+            if at >= 0:
+                syllables[at : at + len(name)] = reading
     joined = syllables[0] + "".join(("'" + s if s[:1] in "aoe" else s) for s in syllables[1:])
     return joined.capitalize()
 
@@ -177,6 +194,9 @@ def import_regions(shared: Path) -> None:
     for c in cities:
         code, name = c["code"], c["name"]
         if name == "市辖区":
+            city_kind[code] = "municipal"
+            continue
+        if c["provinceCode"] in MUNICIPALITIES:  # 重庆's 县 (500200): a statistical grouping
             city_kind[code] = "municipal"
             continue
         if name in GROUP_NAMES:
@@ -440,6 +460,7 @@ PARTS = {
 ITEM_HEADER = [
     "number",
     "name",
+    "other_names",
     "dosage_form",
     "category",
     "part",
@@ -459,11 +480,42 @@ def cn_date(text: str) -> str:
     return f"{int(m[1]):04d}-{int(m[2]):02d}-{int(m[3]):02d}"
 
 
+def tidy_name(name: str) -> str:
+    """A catalog name without the spaces of the printed table (二甲双胍恩格列净片(Ⅰ))."""
+    name = re.sub(r"\s+(?=[Ⅰ-Ⅻ])", "", name.strip())
+    return re.sub(r"([（(])\s+", r"\1", name)
+
+
+def name_lists(xlsx: Path) -> dict[str, list[str]]:
+    """Cells of the official table that list several names, one per line, by flat-table text.
+
+    The flat table joined a cell's lines (二甲双胍 / 二甲双胍Ⅱ → 二甲双胍二甲双胍Ⅱ). A cell
+    lists names when every further line starts like the first (a drug and its variants);
+    other line breaks only wrap a long name.
+    """
+    from openpyxl import load_workbook
+
+    found: dict[str, list[str]] = {}
+    book = load_workbook(xlsx, read_only=True)
+    for sheet in book:
+        for row in sheet.iter_rows(values_only=True):
+            for cell in row:
+                if not isinstance(cell, str) or "\n" not in cell or len(cell) > 80:
+                    continue
+                lines = [line.strip() for line in cell.split("\n") if line.strip()]
+                if len(lines) > 1 and all(line[:2] == lines[0][:2] for line in lines[1:]):
+                    for joined in ("".join(lines), " ".join(lines)):
+                        found[re.sub(r"\s+", "", joined)] = [tidy_name(n) for n in lines]
+    return found
+
+
 def import_catalog(shared: Path) -> None:
     src = shared / "nrdl-2024" / "nrdl_2024_flat.csv"
     rows = read_csv(src)
+    lists = name_lists(shared / "nrdl-2024" / "yao.xlsx")
     out = []
     for r in rows:
+        names = lists.get(re.sub(r"\s+", "", r["name"])) or [tidy_name(r["name"])]
         prefix = PARTS[r["part"]]
         m = re.fullmatch(r"★[（(](\d+)[）)]", r["no"])
         number = m[1] if m else r["no"]
@@ -474,7 +526,8 @@ def import_catalog(shared: Path) -> None:
         out.append(
             {
                 "number": f"{prefix}-{int(number)}",
-                "name": r["name"].strip(),
+                "name": names[0],
+                "other_names": ";".join(names[1:]),
                 "dosage_form": r["dosage_form"].strip(),
                 "category": r["class"],
                 "part": r["part"],

@@ -18,13 +18,14 @@ from kg.sources.common import (
     parse_bool,
     parse_interval,
 )
-from kg.sources.tables import rows
+from kg.sources.tables import rows, split
 from kg.sources.yamlio import LineDict
-from kg.vocab import DCTERMS, RDF, RDFS, YB, catalog_iri, item_iri, region_iri
+from kg.vocab import DCTERMS, RDF, RDFS, SKOS, YB, catalog_iri, item_iri, region_iri
 
 CATALOG_KEYS = {"id", "kind", "region", "edition", "label", "valid", "items", "sources"}
 ITEM_REQUIRED = {"number", "name", "category"}
 ITEM_COLUMNS = ITEM_REQUIRED | {
+    "other_names",
     "dosage_form",
     "part",
     "classification_code",
@@ -115,6 +116,8 @@ def read_items(path: Path, ctx: Context, catalog: str, catalog_node: Any) -> Tri
         yield node, RDF.type, YB.CatalogItem
         yield node, YB.catalog, catalog_node
         yield node, RDFS.label, lit(row["name"], "zh")
+        for other in split(row.get("other_names") or ""):
+            yield node, SKOS.altLabel, lit(other, "zh")
         yield node, YB.catalogNumber, lit(number)
         yield node, YB.itemCategory, ctx.concept("item-category", row["category"], path, line)
         yield node, YB.additionalDosageForm, bool_lit(additional)
