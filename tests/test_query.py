@@ -328,6 +328,34 @@ def test_malformed_sparql_reports_line_and_column(default_store_dir: Path, tmp_p
     assert out.returncode == 2 and "<stdin>:1:" in out.stderr
 
 
+def test_sparql_input_that_is_no_query(default_store_dir: Path) -> None:
+    """Bytes that are not UTF-8, an empty text, comments only: exit 2, no traceback."""
+    store_args = ("--store", str(default_store_dir))
+    latin = subprocess.run(
+        [*YIBAO, "sparql", "-", *store_args],
+        input="SELECT ?s WHERE { ?s ?p 'é' }".encode("latin-1"),
+        capture_output=True,
+        timeout=300,
+    )
+    assert latin.returncode == 2 and b"<stdin>: not UTF-8 text" in latin.stderr
+    empty = run_cli("sparql", "-", *store_args, stdin="  \n")
+    assert empty.returncode == 2 and "no query" in empty.stderr
+    comments = run_cli("sparql", "-", *store_args, stdin="# what is here?\n")
+    assert comments.returncode == 2 and "SPARQL syntax error" in comments.stderr
+    assert "read-only" not in comments.stderr  # comments alone are no update
+    for out in (empty, comments):
+        assert "Traceback" not in out.stderr
+    assert b"Traceback" not in latin.stderr
+
+
+def test_a_service_that_cannot_be_reached_is_a_query_error(default_store_dir: Path) -> None:
+    """SERVICE is evaluated while results are written; its failure is no traceback."""
+    text = "SELECT * WHERE { SERVICE <http://service.invalid/sparql> { ?s ?p ?o } }"
+    out = run_cli("sparql", "-", "--store", str(default_store_dir), stdin=text)
+    assert out.returncode == 2 and "query failed" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_updates_are_refused(default_store_dir: Path) -> None:
     db = store.open_store(default_store_dir)
     before = len(db)

@@ -111,7 +111,7 @@ def test_unknown_and_ambiguous_names_list_close_matches(default_store: ox.Store)
         )
     assert "referral" in err.value.candidates
     with pytest.raises(LookupFailed) as err:
-        resolve_scenario(default_store, Scenario(insured_region="佛山", hospital="北京协和医院"))
+        resolve_scenario(default_store, Scenario(insured_region="佛山", hospital="北京协和医"))
     assert any("协和" in c for c in err.value.candidates)
     # with a treatment region, the suggestions are that region's institutions
     with pytest.raises(LookupFailed) as err:
@@ -142,6 +142,22 @@ def test_a_short_name_shared_across_levels_is_the_widest_division(
 ) -> None:
     ctx = resolve_scenario(default_store, Scenario(insured_region="佛山", treatment_region=name))
     assert ctx.treatment.code == code
+
+
+@pytest.mark.parametrize(
+    ("name", "ident"),
+    [
+        ("北京协和医院", "3a-0017"),  # listed as 北京协和医院（协和医院）; named in seed 004
+        ("协和医院", "3a-0017"),  # the short name in brackets
+        ("中山大学附属第一医院", "3a-1067"),  # seed 004
+        ("301医院", "3a-0052"),  # 中国人民解放军总医院（解放军301医院、三零一医院、301医院）
+    ],
+)
+def test_a_hospital_is_found_by_its_name_or_a_short_name(
+    default_store: ox.Store, name: str, ident: str
+) -> None:
+    ctx = resolve_scenario(default_store, Scenario(insured_region="佛山", hospital=name))
+    assert ctx.hospital is not None and ctx.hospital.id == ident
 
 
 def test_ambiguous_hospital_and_hospital_outside_the_treatment_region(
@@ -363,7 +379,6 @@ def test_a_product_name_finds_its_catalog_name(default_store: ox.Store) -> None:
         assert ans.values["item_category"] == category, product
     record = next(e for e in ans.explanations if e.key == "item_category")
     assert record.rule == "nrdl-2024/W-145"  # 阿卡波糖咀嚼片 is an item of its own
-
 
 
 def test_a_product_word_chooses_the_dosage_form(default_store: ox.Store) -> None:

@@ -337,6 +337,18 @@ SEED_ALIASES = {  # seed name → name used by the 3A list, where the seed uses 
 }
 
 
+def split_alias(name: str) -> tuple[str, list[str]]:
+    """A 3A-list name and the short names it gives in closing brackets.
+
+    北京协和医院（协和医院） → 北京协和医院, [协和医院]; every bracket of the list holds
+    such names (中山一院, 301医院), separated by 、.
+    """
+    m = re.fullmatch(r"(.+?)[（(]([^（）()]+)[）)]", name)
+    if not m:
+        return name, []
+    return m[1].strip(), [a.strip() for a in m[2].split("、") if a.strip()]
+
+
 def import_institutions(shared: Path) -> None:
     src = shared / "hospitals"
     rows3a = read_csv(src / "3AHospital" / "result.csv")
@@ -347,10 +359,12 @@ def import_institutions(shared: Path) -> None:
         lon, lat = r["longitude_wgs84"], r["latitude_wgs84"]
         if float(lon or 0) == 0 and float(lat or 0) == 0:
             lon = lat = ""
+        name, aliases = split_alias(r["name"].strip())
         out3a.append(
             {
                 "id": ident,
-                "name": r["name"].strip(),
+                "name": name,
+                "other_names": ";".join(aliases),
                 "address": r["address"].strip(),
                 "longitude": lon,
                 "latitude": lat,
@@ -361,6 +375,7 @@ def import_institutions(shared: Path) -> None:
             }
         )
         by_name.setdefault(normalise(r["name"]), ident)
+        by_name.setdefault(normalise(name), ident)
     write_csv(OUT / "institutions" / "3a-hospitals.csv", INSTITUTION_HEADER, out3a)
     shutil.copy(src / "3AHospital" / "LICENSE", OUT / "institutions" / "LICENSE-3AHospital")
 

@@ -39,7 +39,14 @@ def parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _emit(res: Any, fmt: str) -> None:
-    results.write(res, fmt, sys.stdout.buffer)
+    # Solutions are computed while they are written: an evaluation failure (a SERVICE
+    # endpoint that cannot be reached) surfaces here, not when the query is parsed.
+    try:
+        results.write(res, fmt, sys.stdout.buffer)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise QueryError(f"query failed / 查询失败: {exc}") from None
     sys.stdout.buffer.flush()
 
 
@@ -109,17 +116,16 @@ def sparql_command(source: str, fmt: str, store_dir: Path | None) -> None:
     The store is opened read-only: updates are refused. Prefixes yb:, skos:, rdfs:, … are
     predeclared.
     """
-    if source == "-":
-        text, where = sys.stdin.read(), "<stdin>"
-    else:
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(path, None, "no such file / 文件不存在") from None
-        except UnicodeDecodeError as exc:
-            raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
-        where = str(path)
+    where = "<stdin>" if source == "-" else source
+    try:
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        text = data.decode("utf-8")
+    except FileNotFoundError:
+        raise InputError(where, None, "no such file / 文件不存在") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(where, None, f"not UTF-8 text / 不是 UTF-8 文本 ({exc.reason})") from None
+    if not text.strip():
+        raise InputError(where, None, "no query / 没有查询") from None
     db = store.open_store(store_dir)
     try:
         res = query.run(db, text, source=where)
@@ -138,7 +144,7 @@ def is_update(text: str) -> bool:
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
-        parseUpdate(text)
+        parsed = parseUpdate(text)
     except Exception:  # any parse failure means "not an update"
         return False
-    return True
+    return "request" in parsed  # comments alone parse as an update without operations

@@ -19,8 +19,8 @@ from kg.sources.common import (
     parse_interval,
 )
 from kg.sources.placement import Gazetteer, Placement
-from kg.sources.tables import rows
-from kg.vocab import DCTERMS, GEO, RDF, RDFS, YB, institution_iri, region_iri, sub_iri
+from kg.sources.tables import rows, split
+from kg.vocab import DCTERMS, GEO, RDF, RDFS, SKOS, YB, institution_iri, region_iri, sub_iri
 
 REQUIRED = {"id", "name"}
 SERVICES = {
@@ -32,6 +32,7 @@ SERVICES = {
 COLUMN_ORDER = (
     "id",
     "name",
+    "other_names",
     "code",
     "region_code",
     "province",
@@ -122,6 +123,8 @@ def _triples(
     yield node, RDF.type, YB.MedicalInstitution
     yield node, DCTERMS.identifier, lit(ident)
     yield node, RDFS.label, lit(name, "zh")
+    for other in split(row.get("other_names") or ""):
+        yield node, SKOS.altLabel, lit(other, "zh")
     if row.get("code"):
         yield node, YB.institutionCode, lit(row["code"])
     yield node, YB.region, region_iri(code)
