@@ -70,12 +70,17 @@ def open_store(store_dir: str | Path | None = None) -> ox.Store:
         raise StoreError(f"cannot open the store {gen}: {exc}") from None
 
 
+def report_path(gen: Path) -> Path:
+    """The build report of a generation, next to it."""
+    return gen.parent / f"{gen.name}.report.json"
+
+
 def read_report(store_dir: str | Path | None = None) -> dict[str, object]:
     root = resolve_dir(store_dir)
     gen = current_generation(root)
     if gen is None:
         raise StoreError(f"no knowledge graph in {root}: run `yibao build` first")
-    report = gen.parent / f"{gen.name}.report.json"
+    report = report_path(gen)
     if not report.is_file():
         return {}
     return json.loads(report.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -102,7 +107,7 @@ def publish(store_dir: Path, staged: Path, report: dict[str, object]) -> Path:
     """Make a staged generation the current one atomically; remove older generations."""
     gen = store_dir / staged.name.replace(".staging-", "gen-", 1)
     os.rename(staged, gen)
-    (store_dir / f"{gen.name}.report.json").write_text(
+    report_path(gen).write_text(
         json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
     )
     tmp = store_dir / f".{CURRENT}-{os.getpid()}"

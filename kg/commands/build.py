@@ -64,9 +64,11 @@ def _validator(options: BuildOptions) -> Any:
     return gate(options.allow_invalid)
 
 
-def print_report(report: dict[str, Any], generation: Path | None = None) -> None:
+def print_report(
+    report: dict[str, Any], generation: Path | None = None, published: bool = True
+) -> None:
     console = Console(soft_wrap=True)
-    if generation is not None:
+    if generation is not None and published:
         console.print(f"published / 已发布: {generation}")
     console.print(
         f"triples / 三元组: {report['total_triples']:,} in {len(report['graphs'])} graphs "
@@ -86,7 +88,12 @@ def print_report(report: dict[str, Any], generation: Path | None = None) -> None
                 f"  {s['path']}:{s['line']}: {s['reason']}", markup=False, highlight=False
             )
         if len(skipped) > MAX_LISTED:
-            console.print(f"  … {len(skipped) - MAX_LISTED} more in the build report")
+            where = f" {store.report_path(generation)}" if generation else ""
+            console.print(
+                f"  … {len(skipped) - MAX_LISTED} more in the build report / 其余见构建报告{where}",
+                markup=False,
+                highlight=False,
+            )
     for kind, count in report.get("note_counts", {}).items():
         console.print(f"note / 说明: {count} rows {kind}")
     violations = report.get("violations")
@@ -114,8 +121,9 @@ def stats(store_dir: Path | None) -> None:
         if key in built:
             data[key] = built[key]
     console = Console()
-    console.print(f"store / 存储: {store.current_generation(store.resolve_dir(store_dir))}")
-    print_report(data)
+    generation = store.current_generation(store.resolve_dir(store_dir))
+    console.print(f"store / 存储: {generation}")
+    print_report(data, generation, published=False)
 
 
 @click.command()
