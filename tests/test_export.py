@@ -26,7 +26,7 @@ import pytest
 from kg import export, query
 from kg.cli import main
 from kg.export import graph as kg_graph
-from kg.export import page, select
+from kg.export import page, select, style
 from kg.vocab import RDF, RDFS, YB, region_iri, statement_iri
 
 REGION = "440600"  # 佛山: the seed document 004 is about it
@@ -656,3 +656,25 @@ def test_cli_exports_a_scenario(
         capsys,
     )
     assert code == 2 and "insured_region" in err and "Traceback" not in err
+
+
+def _lab(hex_colour: str) -> tuple[float, float, float]:
+    """CIE L*a*b* (D65) of an sRGB colour."""
+    r, g, b = (c / 255 for c in style.rgb(hex_colour))
+    lin = [((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in (r, g, b)]
+    x = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    z = (0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2]) / 1.08883
+    fx, fy, fz = (v ** (1 / 3) if v > 0.008856 else 7.787 * v + 16 / 116 for v in (x, y, z))
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def test_legend_colours_are_told_apart() -> None:
+    """No two of the first colours (one per node type) look alike: ΔE (CIE76) ≥ 20."""
+    labs = [_lab(c) for c in style.PALETTE]
+    closest = min(
+        sum((p - q) ** 2 for p, q in zip(a, b, strict=True)) ** 0.5
+        for i, a in enumerate(labs)
+        for b in labs[i + 1 :]
+    )
+    assert closest >= 20

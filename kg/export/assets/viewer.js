@@ -176,6 +176,7 @@
     }).sort());
     keys.forEach(function (k) {
       if (d[k] === undefined || d[k] === null || d[k] === "") { return; }
+      if (k === "iri" && d.iri === d.id) { return; }  // shown once, as the id
       var row = el("tr");
       row.appendChild(el("th", ui.fields[k] || k));
       row.appendChild(el("td", d[k]));
