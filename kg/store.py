@@ -107,9 +107,7 @@ def publish(store_dir: Path, staged: Path, report: dict[str, object]) -> Path:
     """Make a staged generation the current one atomically; remove older generations."""
     gen = store_dir / staged.name.replace(".staging-", "gen-", 1)
     os.rename(staged, gen)
-    report_path(gen).write_text(
-        json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
+    report_path(gen).write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp = store_dir / f".{CURRENT}-{os.getpid()}"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()
