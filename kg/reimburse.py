@@ -329,8 +329,8 @@ def parse_amount(value: Any, what: str = "amount") -> Decimal:
         raise KgError(f"{what} {value} is negative / 金额为负数")
     if isinstance(value, float) and amount >= FLOAT_EXACT:
         raise KgError(
-            f"{what} {value} is too large for a number to hold to the fen; write it as a "
-            f"string in quotes / 数值过大，无法精确到分，请加引号写成字符串"
+            f"{what} {value} (the number as read) is too large for a float to hold to the "
+            f"fen; write it as a string in quotes / 数值过大，无法精确到分，请加引号写成字符串"
         )
     try:
         exact = amount == amount.quantize(FEN)
