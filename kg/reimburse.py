@@ -28,6 +28,7 @@ Order (one step per line of the result, amounts in yuan rounded to the fen, see
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -37,10 +38,11 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import query
-from kg.errors import InputError, KgError, LookupFailed
+from kg.errors import InputError, KgError
 from kg.resolve import (
     Answer,
     Context,
+    ItemResult,
     Resolution,
     RuleRecord,
     Scenario,
@@ -61,6 +63,7 @@ __all__ = [
     "example_claim",
     "fen",
     "load_claim",
+    "parse_amount",
     "reimburse",
     "render_text",
 ]
@@ -69,6 +72,9 @@ SCHEMA = Path(__file__).resolve().parent / "schemas" / "claim.schema.json"
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "claims"
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
+# A YAML or JSON number is read as a binary float, which holds every amount with two
+# decimals exactly below 2**46 yuan (its step there is 2**-7 < 0.01); above, the fen is lost.
+FLOAT_EXACT = 2**46
 # Claim keys that are not scenario keys.
 CLAIM_KEYS = ("name", "description", "items", "spent")
 # Scenario keys that belong to each item, not to the claim.
@@ -178,11 +184,25 @@ def load_claim(path: Path) -> Claim:
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "no such claim file / 报销单文件不存在")
+    if path.suffix.lower() == ".json":
+        _check_json(path)
     try:
         data = load_yaml(path)
     except ValueError as exc:
         raise InputError(path, None, f"invalid YAML value: {exc}") from None
     return claim_from_mapping(data, path)
+
+
+def _check_json(path: Path) -> None:
+    """JSON syntax errors said as such (the file is then read with lines like YAML)."""
+    try:
+        json.loads(path.read_bytes())
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            path, exc.lineno, f"JSON syntax error / JSON 语法错误: {exc.msg}", exc.colno
+        ) from None
+    except ValueError:
+        pass  # not UTF-8 text: said by load_yaml
 
 
 def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
@@ -275,22 +295,49 @@ def _text(value: Any) -> str | None:
 def _amount(
     value: Any, path: Path | None, line: int | None, index: int | None, entry: Any
 ) -> Decimal:
-    what = ""
+    what = "spent"
     if index is not None:
         label = entry.get("name") or entry.get("code") or "" if isinstance(entry, dict) else ""
-        what = f"item {index + 1}" + (f" ({label})" if label else "") + f" / 第{index + 1}项: "
+        what = (
+            f"item {index + 1}" + (f" ({label})" if label else "") + f" / 第{index + 1}项: amount"
+        )
+    try:
+        return parse_amount(value, what)
+    except KgError as exc:
+        raise InputError(path, line, str(exc)) from None
+
+
+def parse_amount(value: Any, what: str = "amount") -> Decimal:
+    """Yuan as a claim or ``--spent`` gives them: not negative, exact to the fen.
+
+    Raises:
+        KgError: not a number, negative, more than two decimals, or a number too large for
+            the binary float it was read as to hold its fen; the message starts with ``what``.
+
+    >>> parse_amount("32.52"), parse_amount(7)
+    (Decimal('32.52'), Decimal('7.00'))
+    """
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise InputError(
-            path, line, f"{what}amount '{value}' is not a number / 金额不是数字"
-        ) from None
-    if not amount.is_finite() or amount < 0:
-        raise InputError(path, line, f"{what}amount {value} is negative / 金额为负数")
-    if amount != amount.quantize(FEN):
-        raise InputError(
-            path, line, f"{what}amount {value} has more than two decimals (fen) / 金额精确到分"
+        amount = Decimal("NaN")
+    if amount.is_nan():
+        raise KgError(f"{what} '{value}' is not a number / 金额不是数字")
+    if amount.is_infinite():
+        raise KgError(f"{what} {value} is not a finite amount / 金额不是有限数")
+    if amount < 0:
+        raise KgError(f"{what} {value} is negative / 金额为负数")
+    if isinstance(value, float) and amount >= FLOAT_EXACT:
+        raise KgError(
+            f"{what} {value} (the number as read) is too large for a float to hold to the "
+            f"fen; write it as a string in quotes / 数值过大，无法精确到分，请加引号写成字符串"
         )
+    try:
+        exact = amount == amount.quantize(FEN)
+    except InvalidOperation:  # more digits than the decimal context holds
+        raise KgError(f"{what} {value} is too large / 金额过大") from None
+    if not exact:
+        raise KgError(f"{what} {value} has more than two decimals (fen) / 金额精确到分")
     return fen(amount)
 
 
@@ -534,7 +581,7 @@ def _miss(result: Reimbursement, kind: str, reason: dict[str, str]) -> None:
 
 def _resolved(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -> Resolution:
     """The rule of a kind, or the computation stops naming the kind and why."""
-    res = resolve_kind(store, ctx, kind)
+    res = _kind(store, ctx, result, kind)
     if res.winner is None:
         reason = res.reason or {
             "zh": f"图谱中没有“{kind_label(kind, 'zh')}”规则",
@@ -544,13 +591,62 @@ def _resolved(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -
     return res
 
 
+def _kind(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -> Resolution:
+    """The rule of a kind; the computation stops when the claim gives a class (filing type
+    ``temporary``) where the insured region's rules of the kind differ by its members."""
+    res = resolve_kind(store, ctx, kind)
+    vocab = load_vocabulary()
+    for key, value in ctx.values.items():
+        scheme = vocab.scheme_for_key.get(key)
+        iri = vocab.concept(scheme, value) if scheme else None
+        if iri is None:
+            continue
+        narrower = sorted(
+            c.notation for c in vocab.concepts.values() if c.iri != iri and iri in c.broader
+        )
+        if not narrower:
+            continue
+        by_member = {n: resolve_kind(store, _with(store, ctx, key, n), kind) for n in narrower}
+        shown = {n: json_value(r.value) if r.winner else None for n, r in by_member.items()}
+        if all(v == (json_value(res.value) if res.winner else None) for v in shown.values()):
+            continue
+        values = ", ".join(f"{n} {'—' if v is None else v}" for n, v in shown.items())
+        _miss(
+            result,
+            kind,
+            {
+                "zh": f"{key} {value} 是类别，参保地的“{kind_label(kind, 'zh')}”因具体类型而异"
+                f"（{values}）：请给出具体的 {key}",
+                "en": f"{key} {value} is a class and the insured region's {kind} differs by "
+                f"its members ({values}): give the specific {key}",
+            },
+        )
+    return res
+
+
+def _with(store: ox.Store, ctx: Context, key: str, value: str) -> Context:
+    """The claim's context with one condition value replaced (a member of a class)."""
+    return resolve_scenario(store, Scenario.from_mapping({**ctx.scenario.as_dict(), key: value}))
+
+
 def _settlement_flags(result: Reimbursement) -> None:
     values = result.answer.values
     ctx = result.answer.context
     if values.get("reimbursable") is False:
         return  # the not-reimbursable flag says it all
-    if ctx.values.get("filing_type") == "none" and ctx.scope != LOCAL:
-        result.flags.append(Flag("not-filed", {"zh": "未备案就医", "en": "care without a filing"}))
+    # Unfiled care is only a defect where a filing is required and the care is not treated
+    # as filed (R11 emergency); intra-province care may need none (江西 from 2023-04-01).
+    unfiled = ctx.values.get("filing_type") == "none" and ctx.scope != LOCAL
+    required = values.get("filing_required") is True and values.get("treated_as_filed") is not True
+    if unfiled and required:
+        rule = next((e.rule for e in result.answer.deciding("filing_required")), None)
+        result.flags.append(
+            Flag(
+                "not-filed",
+                {"zh": "未备案就医（须备案）", "en": "care without a required filing"},
+                rule,
+            )
+        )
     if values.get("direct_settlement") is False:
         rule = next((e.rule for e in result.answer.deciding("direct_settlement")), None)
         result.flags.append(
@@ -616,27 +712,20 @@ def _catalog_scenario(result: Reimbursement) -> Scenario | None:
 
 def _categorize(store: ox.Store, result: Reimbursement) -> None:
     claim = result.claim
-    base: Scenario | bool | None = False  # computed on the first looked-up item
+    base: Scenario | bool | None = False  # computed on the first item
     for item in claim.items:
-        if item.category:
-            result.lines.append(ItemLine(item, item.category, declared=True))
-            continue
         if base is False:
             base = _catalog_scenario(result)
-            if base is None:
-                _miss(result, "catalog-region", result.answer.reasons.get("catalog_region") or {})
+        if item.category:
+            line = ItemLine(item, item.category, declared=True)
+            result.lines.append(line)
+            if isinstance(base, Scenario):
+                _compare_declared(store, result, base, line)
+            continue
+        if base is None:
+            _miss(result, "catalog-region", result.answer.reasons.get("catalog_region") or {})
         assert isinstance(base, Scenario)
-        name = item.name or _name_of_code(store, claim, item)
-        scenario = dataclasses.replace(base, item=name, dosage_form=item.dosage_form)
-        try:
-            ctx = resolve_scenario(store, scenario)
-        except (LookupFailed, KgError) as exc:
-            raise InputError(
-                claim.path,
-                item.line,
-                f"item {item.index} ({item.label}) / 第{item.index}项: {exc.render()}",
-            ) from None
-        found = ctx.item
+        found = _look_up(store, claim, base, item)
         if found is None or found.category is None:
             reason = found.reason if found is not None and found.reason else {}
             result.lines.append(ItemLine(item, None))
@@ -656,16 +745,83 @@ def _categorize(store: ox.Store, result: Reimbursement) -> None:
         )
 
 
-def _name_of_code(store: ox.Store, claim: Claim, item: ClaimItem) -> str:
-    _, rows = query.solutions(query.run_named(store, "catalog_item_names", {"number": item.code}))
-    names = sorted({query.value_of(r["name"]) for r in rows})
-    if len(names) == 1:
-        return names[0]
-    what = f"item {item.index} / 第{item.index}项: catalog number '{item.code}'"
-    if not names:
-        raise InputError(claim.path, item.line, f"{what} is in no catalog / 目录中没有该编号")
-    raise InputError(
-        claim.path, item.line, f"{what} names several items ({', '.join(names)}); give the name"
+def _look_up(
+    store: ox.Store, claim: Claim, base: Scenario, item: ClaimItem, declared: bool = False
+) -> ItemResult | None:
+    """The item in the catalogs of the catalog region, by name or number.
+
+    An unknown name or number, or a name and a number of different catalog rows, is an
+    :class:`InputError` naming the item; for an item with a declared category (a service
+    total is in no catalog) an unknown name or number is None instead.
+    """
+    what = f"item {item.index} ({item.label}) / 第{item.index}项"
+    names = _code_names(store, item.code) if item.code else []
+    name = item.name or (names[0] if len(names) == 1 else None)
+    if name is None:
+        if declared:
+            return None
+        if not names:
+            raise InputError(
+                claim.path,
+                item.line,
+                f"{what}: catalog number '{item.code}' is in no catalog / 目录中没有该编号",
+            )
+        raise InputError(
+            claim.path,
+            item.line,
+            f"{what}: catalog number '{item.code}' names several items ({', '.join(names)}); "
+            "give the name / 该编号对应多个项目，请给出名称",
+        )
+    scenario = dataclasses.replace(base, item=name, dosage_form=item.dosage_form)
+    try:
+        found = resolve_scenario(store, scenario).item
+    except KgError as exc:
+        if declared:
+            return None
+        raise InputError(claim.path, item.line, f"{what}: {exc.render()}") from None
+    if item.name and item.code and found is not None and found.category is not None:
+        row = found.row
+        if (row.number == item.code) if row else (found.listed_as in names):
+            return found
+        listed = (
+            f"{row.catalog_id} {row.number}" if row else "in no catalog in force / 不在生效目录中"
+        )
+        raise InputError(
+            claim.path,
+            item.line,
+            f"{what}: name and code disagree / 名称与编号不符: name {item.name} is {listed}, "
+            f"code {item.code} is {', '.join(names) or 'in no catalog / 不在任何目录中'}",
+        )
+    return found
+
+
+def _code_names(store: ox.Store, code: str) -> list[str]:
+    """The item names a catalog number has in the catalogs of the graph."""
+    _, rows = query.solutions(query.run_named(store, "catalog_item_names", {"number": code}))
+    return sorted({query.value_of(r["name"]) for r in rows})
+
+
+def _compare_declared(
+    store: ox.Store, result: Reimbursement, base: Scenario, line: ItemLine
+) -> None:
+    """Flag a declared category that the catalog in force contradicts (kept as declared)."""
+    item = line.item
+    found = _look_up(store, result.claim, base, item, declared=True)
+    row = found.row if found is not None else None
+    if row is None or row.category == line.category:
+        return
+    result.flags.append(
+        Flag(
+            "declared-category-differs",
+            {
+                "zh": f"第{item.index}项 {item.label} 申报为{line.category}类，"
+                f"生效目录 {row.catalog_id} {row.number} 为{row.category}类；按申报类别计算",
+                "en": f"item {item.index} ({item.label}) is declared {line.category}; the "
+                f"catalog in force lists it as {row.category} ({row.catalog_id} "
+                f"{row.number}); computed as declared",
+            },
+            f"{row.catalog_id}/{row.number}",
+        )
     )
 
 
@@ -741,7 +897,7 @@ def _in_scope(store: ox.Store, ctx: Context, result: Reimbursement) -> None:
 
 def _cross_region_prepay(store: ox.Store, ctx: Context, result: Reimbursement) -> Decimal:
     base = result.in_scope or ZERO
-    res = resolve_kind(store, ctx, K_CROSS_PREPAY)
+    res = _kind(store, ctx, result, K_CROSS_PREPAY)
     if res.winner is None:
         if res.conflict:
             _miss(result, K_CROSS_PREPAY, res.reason or {})
@@ -820,7 +976,7 @@ def _reduction(store: ox.Store, ctx: Context, result: Reimbursement, ratio: Reso
             )
         )
         return Decimal(0)
-    res = resolve_kind(store, ctx, K_REDUCTION)
+    res = _kind(store, ctx, result, K_REDUCTION)
     if res.winner is not None:
         points = Decimal(res.value)
         result.steps.append(Step(K_REDUCTION, None, None, None, points, res.winner.rule, _why(res)))
@@ -849,7 +1005,7 @@ def _reduction(store: ox.Store, ctx: Context, result: Reimbursement, ratio: Reso
 
 
 def _cap(store: ox.Store, ctx: Context, result: Reimbursement, fund: Decimal) -> Decimal:
-    res = resolve_kind(store, ctx, K_CAP)
+    res = _kind(store, ctx, result, K_CAP)
     if res.winner is None:
         if res.conflict:
             _miss(result, K_CAP, res.reason or {})

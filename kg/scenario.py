@@ -15,11 +15,13 @@ A file is a list of cases, in the spirit of OpenFisca's YAML tests::
 Scalars in ``expect`` must equal the answer; a list must be contained in the answer's list
 (a plain id matches that id or an alternative offering it; an ``{any_of: [...]}`` entry
 matches an alternative with the same materials). A malformed
-file is an :class:`~kg.errors.InputError` naming the file and line.
+file is an :class:`~kg.errors.InputError` naming the file and line: also an unknown key of a
+case and a scenario or expected value outside its vocabulary, with close matches.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,9 +32,19 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import InputError, KgError
-from kg.resolve import Answer, Scenario, answer_keys, json_value, resolve_kind, which_rule
+from kg.resolve import (
+    FILING_CATEGORY_ANSWER,
+    REGION_ROLE_KEYS,
+    SETTLEMENT_KEY,
+    Answer,
+    Scenario,
+    answer_keys,
+    json_value,
+    resolve_kind,
+    which_rule,
+)
 from kg.sources.yamlio import LineDict, line_at, load_yaml, schema_errors
-from kg.vocab import load_vocabulary
+from kg.vocab import Vocabulary, load_vocabulary, scheme_name
 
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "scenario.schema.json"
 # ``kind:<rule-kind notation>`` in expect/decided_by: the resolved value of any rule kind,
@@ -101,10 +113,7 @@ def load_cases(path: Path) -> list[Case]:
         raise InputError(path, 1, "empty scenario file: expected a list of cases")
     errors = schema_errors(SCHEMA, data)
     if errors:
-        err = errors[0]
-        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        where = where.lstrip(".") or "top level"
-        raise InputError(path, line_at(data, err.absolute_path), f"{where}: {err.message}")
+        _schema_error(path, data, errors)
     vocab = load_vocabulary()
     keys = set(answer_keys(vocab))
     accepted = Scenario.accepted_keys(vocab)
@@ -136,6 +145,8 @@ def load_cases(path: Path) -> list[Case]:
                         f"unknown answer key '{key}' (answer keys: {', '.join(sorted(keys))}; "
                         f"or {KIND_PREFIX}<rule kind>: {', '.join(vocab.notations('rule-kind'))})",
                     )
+        for key, value in expect.items():
+            _check_expected(path, expect.line_of(key), key, value, vocab)
         try:
             scenario = Scenario.from_mapping(scen, vocab)
         except KgError as exc:
@@ -155,6 +166,33 @@ def load_cases(path: Path) -> list[Case]:
     return cases
 
 
+def _schema_error(path: Path, data: Any, errors: list[Any]) -> None:
+    """The first schema error; at the same place, an unknown key (``expectt``) comes before
+    the required key it misspells (``expect``), at the unknown key's line."""
+    first = errors[0]
+    err = next(
+        (
+            e
+            for e in errors
+            if e.validator == "additionalProperties" and e.absolute_path == first.absolute_path
+        ),
+        first,
+    )
+    where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
+    where = where.lstrip(".") or "top level"
+    if err.validator != "additionalProperties" or not isinstance(err.instance, dict):
+        raise InputError(path, line_at(data, err.absolute_path), f"{where}: {err.message}")
+    accepted = sorted(err.schema.get("properties", {}))
+    key = sorted(set(err.instance) - set(accepted))[0]
+    close = difflib.get_close_matches(key, accepted, n=3, cutoff=0.6)
+    hint = f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
+    raise InputError(
+        path,
+        line_at(data, [*err.absolute_path, key]),
+        f"{where}: unknown key '{key}' / 未知的键{hint} (accepted: {', '.join(accepted)})",
+    )
+
+
 def _known_key(key: str, keys: set[str], vocab: Any) -> bool:
     if key.startswith(KIND_PREFIX):
         return vocab.concept("rule-kind", key[len(KIND_PREFIX) :]) is not None
@@ -169,10 +207,44 @@ def _check_notations(path: Path, scen: LineDict, vocab: Any) -> None:
             continue
         if vocab.concept(scheme, str(value)) is None:
             raise InputError(
-                path,
-                scen.line_of(key),
-                f"{key}: '{value}' is not one of {', '.join(vocab.notations(scheme))}",
+                path, scen.line_of(key), _not_in_vocabulary(key, value, vocab.notations(scheme))
             )
+
+
+def _expected_schemes(key: str, vocab: Vocabulary) -> list[str]:
+    """The concept schemes whose notations the values of an answer key (or ``kind:…``) are;
+    none for numbers, booleans and region codes."""
+    if key.startswith(KIND_PREFIX):
+        kind = vocab.concept("rule-kind", key[len(KIND_PREFIX) :])
+    elif key in (*REGION_ROLE_KEYS, SETTLEMENT_KEY):  # derived: region codes, booleans
+        return []
+    elif key == FILING_CATEGORY_ANSWER:  # the class of the filing type: same vocabulary
+        return [vocab.scheme_for_key["filing_type"]]
+    elif key in vocab.scheme_for_key:  # scope, item_category: computed from the scenario
+        return [vocab.scheme_for_key[key]]
+    else:
+        kind = next((k for k, answer in vocab.kind_answer_key.items() if answer == key), None)
+    kinds = vocab.kind_value_kinds.get(kind, ()) if kind else ()
+    return [s for s in map(scheme_name, kinds) if vocab.notations(s)]
+
+
+def _check_expected(path: Path, line: int, key: str, value: Any, vocab: Vocabulary) -> None:
+    """Expected values of vocabulary keys (scope, required_materials, …) are notations."""
+    schemes = _expected_schemes(key, vocab)
+    if not schemes:
+        return
+    entries = value if isinstance(value, list) else [value]
+    for entry in entries:
+        for text in entry.get("any_of", []) if isinstance(entry, dict) else [entry]:
+            if isinstance(text, str) and not any(vocab.concept(s, text) for s in schemes):
+                accepted = sorted({n for s in schemes for n in vocab.notations(s)})
+                raise InputError(path, line, _not_in_vocabulary(key, text, accepted))
+
+
+def _not_in_vocabulary(key: str, value: Any, accepted: list[str]) -> str:
+    close = difflib.get_close_matches(str(value), accepted, n=3, cutoff=0.6)
+    hint = f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
+    return f"{key}: '{value}' is not one of {', '.join(accepted)} / 不在词表中{hint}"
 
 
 # ------------------------------------------------------------------ comparing

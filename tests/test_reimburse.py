@@ -6,6 +6,7 @@ after each step, kg.reimburse.fen).
 
 from __future__ import annotations
 
+import dataclasses
 import doctest
 import json
 from decimal import Decimal
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 
 from kg import reimburse as rb
 from kg.cli import cli
-from kg.errors import InputError
+from kg.errors import InputError, KgError
 
 ROOT = Path(__file__).resolve().parent.parent
 CLAIMS = Path(__file__).resolve().parent / "claims"
@@ -137,6 +138,43 @@ def test_an_item_outside_the_catalog_is_not_in_scope(default_store: ox.Store) ->
     assert {"out-of-scope-items", "declared-category"} <= flags(data)
 
 
+def test_a_name_and_a_code_of_the_same_row_are_accepted(default_store: ox.Store) -> None:
+    claim = rb.claim_from_mapping(
+        {
+            "insured_region": "廊坊",
+            "treatment_region": "北京",
+            "scheme": "employee",
+            "filing_type": "retiree-relocated",
+            "service": "chronic-special-outpatient",
+            "date": "2025-06-01",
+            "items": [{"name": "瑞格列奈片", "code": "W-164", "amount": "31.77"}],
+        }
+    )
+    (line,) = rb.reimburse(default_store, claim).to_json("en")["items"]
+    assert (line["number"], line["category"], line["in_scope"]) == ("W-164", "乙", "28.59")
+
+
+def test_a_declared_category_the_catalog_contradicts_is_flagged(default_store: ox.Store) -> None:
+    # 瑞格列奈片 declared 甲 (nrdl-2024 W-164: 乙) is used as declared: 32.52 + 31.77 + 100.00
+    # = 164.29 in scope, × 0.80 = 131.432 → 131.43. The service total is in no catalog: no flag.
+    data = compute(default_store, CLAIMS / "langfang-declared-category-differs.yaml")
+    assert (data["in_scope"], data["fund_pays"]) == ("164.29", "131.43")
+    assert data["items"][1]["category"] == "甲" and data["items"][1]["category_from"] == "claim"
+    (differs,) = [f for f in data["flags"] if f["code"] == "declared-category-differs"]
+    assert differs["rule"] == "nrdl-2024/W-164"
+    for word in ("item 2", "瑞格列奈片", "declared 甲", "乙", "nrdl-2024 W-164"):
+        assert word in differs["message"]
+    assert "门诊诊查费合计" not in differs["message"]
+    zh = rb.reimburse(
+        default_store, rb.load_claim(CLAIMS / "langfang-declared-category-differs.yaml")
+    )
+    assert "申报为甲类" in zh.to_json("zh")["flags"][0]["message"]
+    # as given on a bill, matching the catalog: no such flag
+    assert "declared-category-differs" not in flags(
+        compute(default_store, CLAIMS / "langfang-out-of-scope-item.yaml")
+    )
+
+
 # ------------------------------------------------------------------ 江西省本级 by filing type
 
 # 江西省本级 employee, level-3 hospital in 北京 (cross-province), 2025-11-20: 9,000.00 declared 甲
@@ -188,6 +226,38 @@ def test_jiangxi_unfiled_is_manual_reimbursement_with_the_same_arithmetic(
     manual = next(f for f in unfiled["flags"] if f["code"] == "manual-reimbursement")
     assert manual["rule"]
     assert unfiled["fund_pays"] == temporary["fund_pays"] == "6120.00"
+
+
+def test_unfiled_care_that_needs_no_filing_is_not_flagged_not_filed(
+    default_store: ox.Store,
+) -> None:
+    # 江西省本级 → 赣州: intra-province care needs no filing (jiangxi-intra-province-no-filing)
+    data = compute(default_store, CLAIMS / "jiangxi-intra-province-unfiled.yaml")
+    assert data["answers"]["scope"] == "intra-province"
+    assert "not-filed" not in flags(data) and "manual-reimbursement" not in flags(data)
+    # cross-province, where the national rule requires a filing, it is
+    unfiled = compute(default_store, CLAIMS / "jiangxi-pool-none.yaml")
+    (flag,) = [f for f in unfiled["flags"] if f["code"] == "not-filed"]
+    assert flag["rule"] == "nat-cp-filing-required"
+
+
+def test_a_filing_class_whose_members_differ_asks_for_the_filing_type(
+    default_store: ox.Store,
+) -> None:
+    # temporary = referral (10%), emergency (10%) or other-temporary (20%) for 江西省本级
+    data = compute(default_store, CLAIMS / "jiangxi-pool-temporary-class.yaml")
+    assert data["computed"] is False and data["fund_pays"] is None
+    (missing,) = data["missing"]
+    assert missing["kind"] == "cross-region-prepay"
+    for word in ("temporary", "referral 0.1", "other-temporary 0.2", "filing_type"):
+        assert word in missing["reason"]
+    assert "cross-region-prepay" not in [s["step"] for s in data["steps"]]
+    # a class whose members agree is computed: R19's long-term filers (retiree-relocated)
+    claim = rb.load_claim(EXAMPLE)
+    as_class = dataclasses.replace(
+        claim, scenario=dataclasses.replace(claim.scenario, filing_type="long-term")
+    )
+    assert rb.reimburse(default_store, as_class).fund_pays == Decimal("48.89")
 
 
 def test_a_category_b_item_without_a_prepay_rule_is_not_computed(default_store: ox.Store) -> None:
@@ -295,6 +365,11 @@ BAD = [
     ("Claim-unknown-drug.yaml", 10, ["item 2", "瑞格列丁片", "瑞格列奈"]),
     ("Claim-unknown-region.yaml", 2, ["廊坊坊坊", "131000"]),
     ("Claim-malformed-yaml.yaml", 5, ["YAML syntax error"]),
+    ("Claim-malformed-json.json", 2, ["JSON syntax error"]),
+    ("Claim-nan-amount.yaml", 8, ["item 1", "阿卡波糖片", "is not a number"]),
+    ("Claim-amount-beyond-float.yaml", 8, ["item 1", "too large", "string"]),
+    # W-164 is 瑞格列奈, not 阿卡波糖 (W-144): the code is not ignored
+    ("Claim-name-and-code-disagree.yaml", 9, ["item 2", "W-144", "W-164", "瑞格列奈"]),
 ]
 
 
@@ -336,6 +411,40 @@ def test_amounts_with_more_than_two_decimals_or_unknown_keys_are_input_errors() 
         rb.claim_from_mapping({**base, "item": "x", "items": [{"name": "x", "amount": 1}]})
 
 
+def test_spent_is_read_like_the_amounts(default_store_dir: Path) -> None:
+    # 1.234 is not rounded to 1.23: rejected like an item amount with three decimals
+    for spent, words in (("1.234", "two decimals"), ("abc", "not a number"), ("-1", "negative")):
+        result = run(default_store_dir, str(EXAMPLE), "--spent", spent)
+        assert result.exit_code != 0 and isinstance(result.exception, KgError), result.output
+        assert result.exception.exit_code == 2
+        assert "--spent" in str(result.exception) and words in str(result.exception)
+    assert run(default_store_dir, str(EXAMPLE), "--spent", "1.23").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (float("nan"), "is not a number"),
+        (float("inf"), "not a finite amount"),
+        ("-0.01", "negative"),
+        (1.005, "two decimals"),
+        (1e20, "too large"),
+        (2.0**46, "too large"),
+        (10**30, "too large"),
+    ],
+)
+def test_amounts_that_are_not_exact_fen_are_errors(value: object, words: str) -> None:
+    with pytest.raises(KgError, match=words):
+        rb.parse_amount(value)
+
+
+def test_amounts_a_float_holds_to_the_fen_are_read_exactly() -> None:
+    # below 2**46 yuan a float's step is at most 2**-7 yuan: the fen survives
+    assert rb.parse_amount(70368744177663.99) == Decimal("70368744177663.99")
+    assert rb.parse_amount("99999999999999999999.99") == Decimal("99999999999999999999.99")
+    assert rb.parse_amount(0.1) == Decimal("0.10")
+
+
 def test_rounding_rule_doctest() -> None:
     assert doctest.testmod(rb).failed == 0
     # half up at the fen, also for amounts carried through several steps
@@ -352,6 +461,7 @@ def test_public_api_is_pinned() -> None:
         "example_claim",
         "fen",
         "load_claim",
+        "parse_amount",
         "reimburse",
         "render_text",
     ]

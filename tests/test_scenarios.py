@@ -53,7 +53,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=300,
         cwd="/",
-        env={**os.environ, "YIBAO_STORE": ""},
+        # the kg of this checkout, also when another one is installed
+        env={**os.environ, "YIBAO_STORE": "", "PYTHONPATH": str(Path(__file__).parent.parent)},
     )
 
 
@@ -107,6 +108,21 @@ def test_an_xfail_case_that_passes_fails_the_run(default_store: ox.Store, tmp_pa
          "YAML syntax error"),
         ("- name: a\n  scenario: {insured_region: 佛山, date: 2025/01/01}\n"
          "  expect: {scope: local}\n", 2, "does not match"),
+        # a misspelt key is named at its line, not as the required key it misses
+        ("- name: a\n  scenario: {insured_region: 佛山}\n  expectt: {scope: local}\n", 3,
+         "unknown key 'expectt' / 未知的键; did you mean / 您是否要找: expect"),
+        # expected values of vocabulary keys are notations, like scenario values
+        ("- name: a\n  scenario: {insured_region: 佛山}\n  expect: {scope: crossprovince}\n",
+         3, "scope: 'crossprovince' is not one of"),
+        ("- name: a\n  scenario: {insured_region: 佛山}\n  expect:\n    scope: local\n"
+         "    filing_category: longterm\n", 5, "您是否要找: long-term"),
+        ("- name: a\n  scenario: {insured_region: 佛山}\n  expect:\n"
+         "    required_materials: [identity, {any_of: [idenity]}]\n", 4,
+         "required_materials: 'idenity' is not one of"),
+        ("- name: a\n  scenario: {insured_region: 佛山}\n"
+         "  expect: {\"kind:catalog-region\": treatmnt}\n", 3, "您是否要找: treatment"),
+        ("- name: a\n  scenario: {insured_region: 佛山}\n  expect: {item_category: 丁}\n", 3,
+         "item_category: '丁' is not one of 丙, 乙, 甲"),
     ],
 )  # fmt: skip
 def test_malformed_files_name_file_and_line(
@@ -127,6 +143,34 @@ def test_a_malformed_file_exits_2_with_file_and_line(
     out = run_cli("test", str(path), "--store", str(default_store_dir))
     assert out.returncode == 2
     assert f"{path}:3: unknown answer key 'scpe'" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_expected_values_of_the_vocabularies_and_of_codes_load(tmp_path: Path) -> None:
+    path = tmp_path / "good.yaml"
+    path.write_text(
+        "- name: a\n  scenario: {insured_region: 佛山}\n"
+        "  expect: {scope: cross-province, filing_category: long-term, item_category: 乙,\n"
+        "           catalog_region: '110000', direct_settlement: true,\n"
+        "           filing_validity: long-term,\n"
+        "           required_materials: [identity, {any_of: [household-register]}],\n"
+        "           'kind:catalog-region': treatment, 'kind:filing-channel': nhsa-app}\n",
+        encoding="utf-8",
+    )
+    (case,) = scenario.load_cases(path)
+    assert case.expect["kind:filing-channel"] == "nhsa-app"
+
+
+def test_a_misspelt_expected_value_exits_2(default_store_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "- name: a\n  scenario: {insured_region: 佛山, treatment_region: 北京}\n"
+        "  expect: {required_materials: [idenity]}\n",
+        encoding="utf-8",
+    )
+    out = run_cli("test", str(path), "--store", str(default_store_dir))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"{path}:3: required_materials: 'idenity'" in out.stderr
+    assert "您是否要找: identity" in out.stderr and "FAIL" not in out.stdout
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
 
 from kg import store
 from kg.commands.options import lang_option, store_option
-from kg.errors import KgError
 
 
 @click.command("reimburse")
@@ -41,16 +39,9 @@ def reimburse_command(
 
     Example: yibao reimburse tests/claims/r19-langfang-beijing.yaml --format json
     """
-    from kg.reimburse import load_claim, reimburse, render_text
+    from kg.reimburse import load_claim, parse_amount, reimburse, render_text
 
-    amount = None
-    if spent is not None:
-        try:
-            amount = Decimal(spent)
-        except InvalidOperation:
-            raise KgError(f"--spent '{spent}' is not an amount / 不是金额") from None
-        if not amount.is_finite() or amount < 0:
-            raise KgError(f"--spent {spent} is negative / 不能为负数")
+    amount = None if spent is None else parse_amount(spent, "--spent")
     claim = load_claim(claim_file)
     result = reimburse(store.open_store(store_dir), claim, amount)
     if fmt == "json":
