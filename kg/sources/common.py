@@ -125,7 +125,6 @@ class Context:
     regions: RegionIndex = field(default_factory=RegionIndex)
     documents: dict[str, str] = field(default_factory=dict)  # id → where defined
     statements: dict[str, str] = field(default_factory=dict)  # id → where defined
-    document_refs: list[tuple[str, str, int | None]] = field(default_factory=list)
     statement_refs: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def concept(self, scheme: str, value: object, path: Path, line: int | None) -> ox.NamedNode:
