@@ -365,7 +365,6 @@ def test_a_product_name_finds_its_catalog_name(default_store: ox.Store) -> None:
     assert record.rule == "nrdl-2024/W-145"  # 阿卡波糖咀嚼片 is an item of its own
 
 
-
 def test_a_product_word_chooses_the_dosage_form(default_store: ox.Store) -> None:
     """DOMAIN §6.4: one drug, several rows by dosage form with different categories."""
     base = {"insured_region": "廊坊", "treatment_region": "北京"}
