@@ -65,6 +65,7 @@ STATEMENT_KEYS = {
 }
 DOCUMENT_KEYS = {"title", "number", "issuer", "issued", "seed", "url", "note"}
 SOURCE_KEYS = {"document", "article", "quote", "confidence"}
+VALID_KEYS = {"from", "until"}
 REGION_KEYS = {"insured_region", "treatment_region"}
 AUTHORITY_BY_LEVEL = {"country": "national", "province": "provincial"}
 NUMERIC_DATATYPE = {
@@ -451,6 +452,8 @@ def validity(
         raise InputError(
             path, item.line_of("valid"), "valid: is {from: YYYY-MM-DD, until: YYYY-MM-DD}"
         )
+    if isinstance(valid, LineDict):
+        check_keys(path, valid, VALID_KEYS, "valid")
     line = item.line_of("valid")
     start = parse_date(valid["from"], path, line, "valid.from")
     yield node, YB.validFrom, date_lit(start)
