@@ -198,6 +198,16 @@ def test_a_region_run_and_a_focus_run_are_narrowed(default_store_dir: Path) -> N
     assert "focus nat-ratio-reduction-cap-other-temporary" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "node", ["https://w3id.org/yibao-kg/id/rule/no-such-rule", "<https://example.org/x>"]
+)
+def test_a_focus_on_a_node_the_graph_lacks_exits_2(default_store_dir: Path, node: str) -> None:
+    result = run_cli("validate", "--store", str(default_store_dir), "--focus", node)
+    assert result.returncode == 2, result.stdout
+    assert f"unknown node '{node}'" in result.stderr and "Traceback" not in result.stderr
+    assert "conforms" not in result.stdout
+
+
 # ------------------------------------------------------------------ fixtures
 
 
