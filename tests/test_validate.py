@@ -330,6 +330,22 @@ def test_malformed_data_exits_2_naming_file_and_line(
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def test_rows_the_readers_skip_are_listed_as_warnings(
+    default_store_dir: Path, tmp_path: Path
+) -> None:
+    """A row no region places is skipped, as in a build, and said so: never dropped silently."""
+    rows = tmp_path / "unplaced.csv"
+    rows.write_text(
+        "id,name,level,region_code,address\nshapes-nowhere,测试：无处安放的医院,,,火星大道1号\n",
+        encoding="utf-8",
+    )
+    result = run_cli("validate", "--store", str(default_store_dir), "--data", str(rows))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("conforms")
+    assert "skipped rows / 跳过的行: 1" in result.stderr
+    assert f"{rows}:2: '测试：无处安放的医院': no region code" in result.stderr
+
+
 def test_the_snapshot_is_removed(default_store_dir: Path) -> None:
     with extra.snapshot(default_store_dir) as snap:
         assert snap.path.exists()

@@ -133,8 +133,12 @@ def source_files(paths: Iterable[Path]) -> list[SourceFile]:
     return sorted(found, key=lambda s: sources.ORDER.index(s.kind))
 
 
-def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
-    """Read the files into ``db``; return the nodes their triples mention."""
+def add_files(db: ox.Store, paths: Iterable[Path], report: BuildReport | None = None) -> set[Term]:
+    """Read the files into ``db``; return the nodes their triples mention.
+
+    Rows the readers skip (an institution no region places, a repeated name) are recorded
+    in ``report``, as a build records them.
+    """
     files = source_files(paths)
     names = [f.graph for f in files]
     for name in {n for n in names if names.count(n) > 1}:
@@ -143,7 +147,7 @@ def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
             clash[1], None, f"two files map to the same graph {name}: {', '.join(clash)}"
         )
     replaced = {f.graph for f in files if db.contains_named_graph(graph_iri(f.graph))}
-    ctx = store_context(db, replaced)
+    ctx = store_context(db, replaced, report)
     for graph in replaced:
         db.remove_graph(graph_iri(graph))
     touched: set[Term] = set()
@@ -161,9 +165,9 @@ def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
     return touched
 
 
-def store_context(db: ox.Store, replaced: set[str]) -> Context:
+def store_context(db: ox.Store, replaced: set[str], report: BuildReport | None = None) -> Context:
     """A reading context that knows the store's regions, documents and statements."""
-    ctx = Context(vocab=load_vocabulary(), report=BuildReport())
+    ctx = Context(vocab=load_vocabulary(), report=report or BuildReport())
     vocab = ctx.vocab
     for q in db.quads_for_pattern(None, YB.regionCode, None, None):
         node = q.subject
