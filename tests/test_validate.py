@@ -503,6 +503,35 @@ def test_a_build_with_violations_is_not_published(tmp_path: Path) -> None:
     assert report.violations == 1 and (store_dir / "current").exists()
 
 
+def test_a_refused_build_names_the_file_and_the_command_that_reports_it(
+    tmp_path: Path,
+) -> None:
+    """A rule without sources: in a build's --data folder is refused (exit 1, not a reading
+    error); the message names its file and a `yibao validate` that finds it again."""
+    from kg import resources
+
+    regions, new = tmp_path / "regions", tmp_path / "new"
+    regions.mkdir()
+    new.mkdir()
+    (regions / "regions.csv").write_bytes(
+        (resources.data_dir() / "regions" / "regions.csv").read_bytes()
+    )
+    fixture = SHAPES / "invalid" / "sourced-yaml-rule-without-sources.yaml"
+    (new / "rules.yaml").write_bytes(fixture.read_bytes())
+    store_dir = tmp_path / "store"
+    base = ["build", "--store", str(store_dir), "--no-default-data", "--data", str(regions)]
+    assert run_cli(*base).returncode == 0
+    refused = run_cli(*base, "--data", str(new))
+    assert refused.returncode == 1, refused.stderr
+    assert f"ybsh:sourced 出处 / source — {new / 'rules.yaml'}" in refused.stderr
+    command = f"yibao validate --store {store_dir} --data {regions} --data {new}"
+    assert f"full report / 完整报告: {command}" in refused.stderr
+    again = run_cli(*command.split()[1:], "--format", "json")
+    assert again.returncode == 1, again.stderr
+    (result,) = json.loads(again.stdout)["results"]
+    assert result["rule"] == "ybsh:sourced" and result["graph"] == "new/rules.yaml"
+
+
 def test_the_report_renders_offline(snapshot: extra.Snapshot) -> None:
     touched = extra.add_files(
         snapshot.db, [SHAPES / "invalid" / "RatioWithinUnitInterval-above-one.yaml"]

@@ -45,6 +45,7 @@ class BuildReport:
     drug_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     violations: int = 0  # SHACL violations (kg.validate.gate); > 0 only with --allow-invalid
+    files: dict[str, str] = field(default_factory=dict)  # graph → source file (not in as_dict)
 
     def skip(self, path: Path | str, line: int | None, reason: str) -> None:
         self.skipped.append(Skipped(str(path), line, reason))
