@@ -43,12 +43,12 @@ INVALID = sorted(p.name for p in (SHAPES / "invalid").iterdir())
 VALID = sorted(p.name for p in (SHAPES / "valid").iterdir())
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, columns: str = "200") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kg", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": columns},
         check=False,
     )
 
@@ -421,8 +421,14 @@ def test_json_and_turtle_reports(default_store_dir: Path) -> None:
     assert graph.value(node, SH.value) == rdflib.URIRef(
         "https://w3id.org/yibao-kg/id/region/999999"
     )
-    table = run_cli(*args, "--format", "table")
-    assert table.returncode == 1 and "Institution-region" in table.stdout
+    # piped, a table is not cut to the terminal's width, and its messages speak both languages
+    table = run_cli(*args, "--format", "table", columns="80")
+    assert table.returncode == 1 and "ybsh:Institution-region" in table.stdout
+    assert "…" not in table.stdout
+    assert "须有且仅有一个所在区划，且该区划须存在于区划代码表中" in table.stdout
+    assert "needs exactly one region, and that region must exist in the region table" in (
+        table.stdout
+    )
 
 
 def test_the_reference_engine_from_the_command_line(tmp_path: Path) -> None:

@@ -191,7 +191,9 @@ def _write(report: Any, fmt: str, lang: str, limit: int, info: Any) -> None:
         )
         for row in rendering.table_rows(report, info, lang):
             table.add_row(*row)
-        Console(soft_wrap=True).print(table)
+        # a pipe or a file gets whole cells (rich would fit them into 80 columns with "…")
+        width = None if sys.stdout.isatty() else 100_000
+        Console(soft_wrap=True, width=width).print(table)
     else:
         click.echo(rendering.render_text(report, info, lang, limit=limit), nl=False)
 

@@ -423,7 +423,8 @@ def _path_text(path: Term) -> str:
 
 
 def table_rows(report: Report, info: Mapping[Term, NodeInfo], lang: str = "zh") -> list[list[str]]:
-    """One row per result: severity, rule, node, code, path, value, message."""
+    """One row per result: severity, rule, node, code, path, value, message (both languages,
+    ``lang`` first)."""
     other = "en" if lang == "zh" else "zh"
     rows = []
     for shape_node, _constraint, results in grouped(report.results):
@@ -436,7 +437,7 @@ def table_rows(report: Report, info: Mapping[Term, NodeInfo], lang: str = "zh") 
             if r.value is not None and r.value != r.focus:
                 v = info.get(r.value)
                 value = v.text(r.value, lang) if v else _value_text(r.value)
-            message = r.message.get(lang) or r.message.get(other) or ""
+            message = "\n".join(m for m in (r.message.get(lang), r.message.get(other)) if m)
             what = component_text(r, lang)
             rows.append(
                 [
