@@ -317,6 +317,7 @@ def test_new_data_may_not_redefine_an_id_of_the_store(
         ("broken-literal.ttl", "broken-literal.ttl:5"),
         ("missing-field.csv", "missing-field.csv:3"),
         ("unclosed-list.yaml", "unclosed-list.yaml:5"),
+        ("not-utf8.csv", "not-utf8.csv:2: not UTF-8 text"),
     ],
 )
 def test_malformed_data_exits_2_naming_file_and_line(
