@@ -75,6 +75,7 @@ def build(
                     with reporter.step(src.graph) as bar:
                         count = _load(db, sources.read(src, ctx), graph, bar)
                     report.graphs[src.graph] = count
+                    report.files[src.graph] = str(src.path)
                 sources.check_references(ctx)
                 db.bulk_extend(_meta_quads(report))
             summarise(db, report)

@@ -210,6 +210,7 @@ YB = ClosedNamespace(
         "notationFor",
         "valueKind",
         "answerKey",
+        "setValued",
     ],
 )
 

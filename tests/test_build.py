@@ -206,6 +206,19 @@ def test_a_malformed_row_fails_with_file_and_line_and_keeps_the_store(tmp_path: 
             "    insured_region: '999999'\n",
             "rules.yaml:6",
         ),
+        (
+            "rules.yaml",
+            "rules:\n  - id: r1\n    kind: ratio\n    value: 0.8\n    label: {zh: 甲, en: a}\n"
+            "    insured_region: '440600'\n    valid: {from: 2025-01-01}\n"
+            "    sources: seed-004\n",
+            "rules.yaml:8",
+        ),
+        (
+            "rules.yaml",
+            "rules:\n  - id: r1\n    kind: ratio\n    value: 0.8\n    label: {zh: 甲, en: a}\n"
+            "    insured_region: '440600'\n    valid: {from: 2025-01-01, til: 2025-12-31}\n",
+            "rules.yaml:7: unknown key(s) in valid: til",
+        ),
     ],
 )
 def test_malformed_sources_name_file_and_line(

@@ -43,12 +43,12 @@ INVALID = sorted(p.name for p in (SHAPES / "invalid").iterdir())
 VALID = sorted(p.name for p in (SHAPES / "valid").iterdir())
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, columns: str = "200") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "kg", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": columns},
         check=False,
     )
 
@@ -198,6 +198,16 @@ def test_a_region_run_and_a_focus_run_are_narrowed(default_store_dir: Path) -> N
     assert "focus nat-ratio-reduction-cap-other-temporary" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "node", ["https://w3id.org/yibao-kg/id/rule/no-such-rule", "<https://example.org/x>"]
+)
+def test_a_focus_on_a_node_the_graph_lacks_exits_2(default_store_dir: Path, node: str) -> None:
+    result = run_cli("validate", "--store", str(default_store_dir), "--focus", node)
+    assert result.returncode == 2, result.stdout
+    assert f"unknown node '{node}'" in result.stderr and "Traceback" not in result.stderr
+    assert "conforms" not in result.stdout
+
+
 # ------------------------------------------------------------------ fixtures
 
 
@@ -307,6 +317,7 @@ def test_new_data_may_not_redefine_an_id_of_the_store(
         ("broken-literal.ttl", "broken-literal.ttl:5"),
         ("missing-field.csv", "missing-field.csv:3"),
         ("unclosed-list.yaml", "unclosed-list.yaml:5"),
+        ("not-utf8.csv", "not-utf8.csv:2: not UTF-8 text"),
     ],
 )
 def test_malformed_data_exits_2_naming_file_and_line(
@@ -318,6 +329,22 @@ def test_malformed_data_exits_2_naming_file_and_line(
     assert result.returncode == 2
     assert where in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_rows_the_readers_skip_are_listed_as_warnings(
+    default_store_dir: Path, tmp_path: Path
+) -> None:
+    """A row no region places is skipped, as in a build, and said so: never dropped silently."""
+    rows = tmp_path / "unplaced.csv"
+    rows.write_text(
+        "id,name,level,region_code,address\nshapes-nowhere,测试：无处安放的医院,,,火星大道1号\n",
+        encoding="utf-8",
+    )
+    result = run_cli("validate", "--store", str(default_store_dir), "--data", str(rows))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("conforms")
+    assert "skipped rows / 跳过的行: 1" in result.stderr
+    assert f"{rows}:2: '测试：无处安放的医院': no region code" in result.stderr
 
 
 def test_the_snapshot_is_removed(default_store_dir: Path) -> None:
@@ -395,8 +422,14 @@ def test_json_and_turtle_reports(default_store_dir: Path) -> None:
     assert graph.value(node, SH.value) == rdflib.URIRef(
         "https://w3id.org/yibao-kg/id/region/999999"
     )
-    table = run_cli(*args, "--format", "table")
-    assert table.returncode == 1 and "Institution-region" in table.stdout
+    # piped, a table is not cut to the terminal's width, and its messages speak both languages
+    table = run_cli(*args, "--format", "table", columns="80")
+    assert table.returncode == 1 and "ybsh:Institution-region" in table.stdout
+    assert "…" not in table.stdout
+    assert "须有且仅有一个所在区划，且该区划须存在于区划代码表中" in table.stdout
+    assert "needs exactly one region, and that region must exist in the region table" in (
+        table.stdout
+    )
 
 
 def test_the_reference_engine_from_the_command_line(tmp_path: Path) -> None:
@@ -475,6 +508,35 @@ def test_a_build_with_violations_is_not_published(tmp_path: Path) -> None:
     options.allow_invalid = True
     _, report = build(store_dir, options, validator=gate(True))
     assert report.violations == 1 and (store_dir / "current").exists()
+
+
+def test_a_refused_build_names_the_file_and_the_command_that_reports_it(
+    tmp_path: Path,
+) -> None:
+    """A rule without sources: in a build's --data folder is refused (exit 1, not a reading
+    error); the message names its file and a `yibao validate` that finds it again."""
+    from kg import resources
+
+    regions, new = tmp_path / "regions", tmp_path / "new"
+    regions.mkdir()
+    new.mkdir()
+    (regions / "regions.csv").write_bytes(
+        (resources.data_dir() / "regions" / "regions.csv").read_bytes()
+    )
+    fixture = SHAPES / "invalid" / "sourced-yaml-rule-without-sources.yaml"
+    (new / "rules.yaml").write_bytes(fixture.read_bytes())
+    store_dir = tmp_path / "store"
+    base = ["build", "--store", str(store_dir), "--no-default-data", "--data", str(regions)]
+    assert run_cli(*base).returncode == 0
+    refused = run_cli(*base, "--data", str(new))
+    assert refused.returncode == 1, refused.stderr
+    assert f"ybsh:sourced 出处 / source — {new / 'rules.yaml'}" in refused.stderr
+    command = f"yibao validate --store {store_dir} --data {regions} --data {new}"
+    assert f"full report / 完整报告: {command}" in refused.stderr
+    again = run_cli(*command.split()[1:], "--format", "json")
+    assert again.returncode == 1, again.stderr
+    (result,) = json.loads(again.stdout)["results"]
+    assert result["rule"] == "ybsh:sourced" and result["graph"] == "new/rules.yaml"
 
 
 def test_the_report_renders_offline(snapshot: extra.Snapshot) -> None:

@@ -54,14 +54,15 @@ def build(
         validate=not no_validate,
         progress=progress,
     )
-    generation, report = run_build(store_dir, options, validator=_validator(options))
+    generation, report = run_build(store_dir, options, validator=_validator(options, store_dir))
     print_report(report.as_dict(), generation)
 
 
-def _validator(options: BuildOptions) -> Any:
+def _validator(options: BuildOptions, store_dir: Path | None = None) -> Any:
+    from kg.build import data_dirs
     from kg.validate import gate
 
-    return gate(options.allow_invalid)
+    return gate(options.allow_invalid, store_dir=store_dir, data=data_dirs(options))
 
 
 def print_report(

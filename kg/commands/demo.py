@@ -70,7 +70,7 @@ def run(store_dir: Path | None, lang: str = "zh") -> None:
     if not store.exists(store_dir):
         say("building the default knowledge graph / 正在构建默认知识图谱 …")
         options = BuildOptions(data_dirs=[])
-        generation, report = build(store_dir, options, validator=_validator(options))
+        generation, report = build(store_dir, options, validator=_validator(options, store_dir))
         say(
             f"{HEAD['built'][lang]}: {report.total_triples:,} triples, "
             f"{report.seconds:.1f} s → {generation}"

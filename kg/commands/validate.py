@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from kg.commands.options import lang_option, store_option
+
+if TYPE_CHECKING:
+    from kg.sources.common import BuildReport
 
 # A --data run checks the SHACL-SPARQL constraints over the whole graph (the results whose
 # value is new count too): on a store this large that is worth worker processes, whose
@@ -91,6 +94,7 @@ def validate_command(
     consistency rules they touch.
     """
     from kg import store
+    from kg.sources.common import BuildReport
     from kg.validate import extra, scope, validate_store
     from kg.validate.engine import default_jobs
     from kg.validate.report import describe, result_nodes
@@ -106,7 +110,9 @@ def validate_command(
         focus_nodes: set[Any] | None = None
         labels = []
         if data_files:
-            touching = extra.add_files(db, data_files)
+            read = BuildReport()
+            touching = extra.add_files(db, data_files, read)
+            _print_skipped(read)
             labels.append("data " + " ".join(str(p) for p in data_files))
         if region:
             from kg import lookup
@@ -185,7 +191,9 @@ def _write(report: Any, fmt: str, lang: str, limit: int, info: Any) -> None:
         )
         for row in rendering.table_rows(report, info, lang):
             table.add_row(*row)
-        Console(soft_wrap=True).print(table)
+        # a pipe or a file gets whole cells (rich would fit them into 80 columns with "…")
+        width = None if sys.stdout.isatty() else 100_000
+        Console(soft_wrap=True, width=width).print(table)
     else:
         click.echo(rendering.render_text(report, info, lang, limit=limit), nl=False)
 
@@ -193,3 +201,12 @@ def _write(report: Any, fmt: str, lang: str, limit: int, info: Any) -> None:
 def _print_timings(report: Any) -> None:
     for t in sorted(report.timings, key=lambda t: -t.seconds):
         click.echo(f"{t.seconds:8.3f} s {t.results:6d}  {t.check}", err=True)
+
+
+def _print_skipped(read: BuildReport) -> None:
+    """Rows the readers skipped, as the build lists them: warnings that do not fail the run."""
+    if read.skipped:
+        click.echo(f"warning / 警告: skipped rows / 跳过的行: {len(read.skipped)}", err=True)
+    for s in read.skipped:
+        line = f":{s.line}" if s.line is not None else ""
+        click.echo(f"  {s.path}{line}: {s.reason}", err=True)

@@ -146,10 +146,11 @@ def _turtle(path: Path) -> Iterator[Any]:
 
 
 def check_references(ctx: Context) -> None:
-    """Every cited document and overridden statement is defined somewhere in the build."""
-    for ident, path, line in ctx.document_refs:
-        if ident not in ctx.documents:
-            raise InputError(path, line, f"document '{ident}' is not defined in any source file")
+    """Every overridden statement is defined somewhere in the build.
+
+    A cited document that no file defines is left to the shapes (``ybsh:Source-document``,
+    ``ybsh:Membership-source``): validation reports it with the statement that cites it.
+    """
     for ident, path, line in ctx.statement_refs:
         if ident not in ctx.statements:
             raise InputError(path, line, f"statement '{ident}' is not defined in any source file")

@@ -45,6 +45,7 @@ class BuildReport:
     drug_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     violations: int = 0  # SHACL violations (kg.validate.gate); > 0 only with --allow-invalid
+    files: dict[str, str] = field(default_factory=dict)  # graph → source file (not in as_dict)
 
     def skip(self, path: Path | str, line: int | None, reason: str) -> None:
         self.skipped.append(Skipped(str(path), line, reason))
@@ -125,7 +126,6 @@ class Context:
     regions: RegionIndex = field(default_factory=RegionIndex)
     documents: dict[str, str] = field(default_factory=dict)  # id → where defined
     statements: dict[str, str] = field(default_factory=dict)  # id → where defined
-    document_refs: list[tuple[str, str, int | None]] = field(default_factory=list)
     statement_refs: list[tuple[str, str, int | None]] = field(default_factory=list)
 
     def concept(self, scheme: str, value: object, path: Path, line: int | None) -> ox.NamedNode:

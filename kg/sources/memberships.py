@@ -31,5 +31,4 @@ def read(path: Path, ctx: Context) -> Triples:
             yield membership, YB.status, lit(row["status"])
         if row.get("document"):
             doc = check_ident(row["document"], path, line, "document id")
-            ctx.document_refs.append((doc, str(path), line))
             yield membership, DCTERMS.source, document_iri(doc)

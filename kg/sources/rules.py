@@ -65,6 +65,7 @@ STATEMENT_KEYS = {
 }
 DOCUMENT_KEYS = {"title", "number", "issuer", "issued", "seed", "url", "note"}
 SOURCE_KEYS = {"document", "article", "quote", "confidence"}
+VALID_KEYS = {"from", "until"}
 REGION_KEYS = {"insured_region", "treatment_region"}
 AUTHORITY_BY_LEVEL = {"country": "national", "province": "provincial"}
 NUMERIC_DATATYPE = {
@@ -178,13 +179,21 @@ def read_documents(path: Path, ctx: Context, docs: Any) -> Triples:
 
 
 def read_sources(path: Path, ctx: Context, owner: ox.NamedNode, item: LineDict) -> Triples:
-    """The ``sources:`` list of a statement or catalog: one yb:Source node per citation."""
+    """The ``sources:`` list of a statement or catalog: one yb:Source node per citation.
+
+    A statement without sources, a source without a document or confidence, and a source
+    citing a document no file defines are read as they are: the shapes report them
+    (``ybsh:sourced``, ``ybsh:Source-document``, ``ybsh:Source-confidence``), so they fail
+    validation (exit 1) like any other inconsistency. Only a wrong structure is an error here.
+    """
     sources = item.get("sources")
-    if not isinstance(sources, LineList) or not sources:
+    if sources is None:
+        return
+    if not isinstance(sources, LineList):
         raise InputError(
             path,
             item.line_of("sources"),
-            "needs a non-empty sources: list (document, article, quote, confidence)",
+            "sources: is a list of {document, article, quote, confidence}",
         )
     for index, src in enumerate(sources, start=1):
         line = sources.line_of(index - 1)
@@ -193,25 +202,22 @@ def read_sources(path: Path, ctx: Context, owner: ox.NamedNode, item: LineDict) 
                 path, line, "each source is a mapping (document, article, quote, confidence)"
             )
         check_keys(path, src, SOURCE_KEYS, "source")
-        if not src.get("document"):
-            raise InputError(path, src.line, "a source needs a document id")
-        doc = check_ident(src["document"], path, src.line_of("document"), "document id")
-        ctx.document_refs.append((doc, str(path), src.line_of("document")))
         node = sub_iri(owner, "source", str(index))
         yield owner, YB.source, node
         yield node, RDF.type, YB.Source
-        yield node, YB.document, document_iri(doc)
+        if src.get("document") is not None:
+            doc = check_ident(src["document"], path, src.line_of("document"), "document id")
+            yield node, YB.document, document_iri(doc)
         if src.get("article"):
             yield node, YB.article, lit(str(src["article"]))
         if src.get("quote"):
             yield node, YB.quote, lit(str(src["quote"]).strip(), "zh")
-        if src.get("confidence") is None:
-            raise InputError(path, src.line, "a source needs a confidence (V, P or U)")
-        yield (
-            node,
-            YB.confidence,
-            ctx.concept("confidence", src["confidence"], path, src.line_of("confidence")),
-        )
+        if src.get("confidence") is not None:
+            yield (
+                node,
+                YB.confidence,
+                ctx.concept("confidence", src["confidence"], path, src.line_of("confidence")),
+            )
 
 
 # ------------------------------------------------------------------ statements
@@ -446,6 +452,8 @@ def validity(
         raise InputError(
             path, item.line_of("valid"), "valid: is {from: YYYY-MM-DD, until: YYYY-MM-DD}"
         )
+    if isinstance(valid, LineDict):
+        check_keys(path, valid, VALID_KEYS, "valid")
     line = item.line_of("valid")
     start = parse_date(valid["from"], path, line, "valid.from")
     yield node, YB.validFrom, date_lit(start)

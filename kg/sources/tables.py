@@ -12,12 +12,23 @@ Row = dict[str, str]
 
 
 def read_header(path: Path) -> list[str]:
-    """The header of a CSV file (empty when the file is empty or not UTF-8)."""
+    """The header of a CSV file (empty when the file is empty); an error if not UTF-8."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as f:
             return [h.strip() for h in next(csv.reader(f), [])]
-    except UnicodeDecodeError:
-        return []
+    except UnicodeDecodeError as exc:
+        raise not_utf8(path, exc) from None
+
+
+def not_utf8(path: Path, exc: UnicodeDecodeError) -> InputError:
+    """The error for a file in another encoding (GBK, …), at the line of its first bad byte."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+        line = None
+    except UnicodeDecodeError as found:
+        line = data[: found.start].count(b"\n") + 1
+    return InputError(path, line, f"not UTF-8 text ({exc.reason})")
 
 
 def rows(path: Path, required: set[str], known: set[str]) -> Iterator[tuple[int, Row]]:
@@ -46,7 +57,7 @@ def rows(path: Path, required: set[str], known: set[str]) -> Iterator[tuple[int,
                     )
                 yield line, {h: v.strip() for h, v in zip(header, values, strict=True)}
     except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
+        raise not_utf8(path, exc) from None
     except csv.Error as exc:
         raise InputError(path, None, f"CSV error: {exc}") from None
 

@@ -13,13 +13,15 @@ Modules: :mod:`~kg.validate.shapes` (reading the shapes), :mod:`~kg.validate.com
 
 from __future__ import annotations
 
+import shlex
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from kg import resources
 from kg.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -66,16 +68,24 @@ def validate_store(
     )
 
 
-def gate(allow_invalid: bool) -> Callable[[ox.Store, BuildReport, Path | None], None]:
+def gate(
+    allow_invalid: bool,
+    store_dir: Path | None = None,
+    data: Sequence[tuple[str, Path]] = (),
+) -> Callable[[ox.Store, BuildReport, Path | None], None]:
     """The build's validator: refuse a graph with violations unless ``allow_invalid``.
 
     The count of violations is recorded in the build report either way. Given the staged
     store's directory, the checks are shared among worker processes (as ``yibao validate``
-    does) after the store is flushed.
+    does) after the store is flushed. A refusal names the source file of each rule's
+    violations and the ``yibao validate`` command that reports them in full: the build's
+    ``data`` folders (``(label, dir)``, the shipped one only when a violation lies in it)
+    checked against the published store in ``store_dir``.
     """
 
     def check(db: ox.Store, build_report: BuildReport, path: Path | None = None) -> None:
         from kg.validate.engine import default_jobs
+        from kg.validate.report import describe
 
         jobs = default_jobs() if path is not None else 1
         if jobs > 1:
@@ -83,9 +93,36 @@ def gate(allow_invalid: bool) -> Callable[[ox.Store, BuildReport, Path | None], 
         report = validate_store(db, jobs=jobs, path=path)
         build_report.violations = report.counts["violation"]
         if not report.conforms and not allow_invalid:
+            info = describe(db, {r.focus for r in report.results})
+            graphs = {r.focus: info[r.focus].graph for r in report.results if r.focus in info}
+            files = {
+                node: build_report.files[g] for node, g in graphs.items() if g in build_report.files
+            }
+            command = rerun_command(store_dir, data, {g for g in graphs.values() if g})
             raise ValidationFailed(
-                report.summary()
+                report.summary(files=files, command=command)
                 + "\nnot published / 未发布 (use --allow-invalid to publish anyway)"
             )
 
     return check
+
+
+def rerun_command(
+    store_dir: Path | None, data: Sequence[tuple[str, Path]], graphs: Collection[str]
+) -> str:
+    """``yibao validate --store D --data DIR …``: a refused build's data checked against the
+    published store, which reports what the build found in those folders.
+
+    >>> shipped = ("default", resources.data_dir())
+    >>> rerun_command(Path("s"), [shipped, ("x", Path("my x"))], {"x/a.yaml"})
+    "yibao validate --store s --data 'my x'"
+    """
+    args = ["yibao", "validate"]
+    if store_dir is not None:
+        args += ["--store", str(store_dir)]
+    for label, folder in data:
+        shipped = folder.resolve() == resources.data_dir().resolve()
+        if shipped and not any(g.startswith(label + "/") for g in graphs):
+            continue  # the shipped data as published: nothing of it to report
+        args += ["--data", str(folder)]
+    return shlex.join(args)

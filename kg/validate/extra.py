@@ -7,8 +7,10 @@ into their own named graphs of the snapshot, and the snapshot is validated and d
 
 A file inside the shipped default data directory replaces the graph it was built into (so
 an edited ``kg/data/rules/foshan-440600.yaml`` is checked as the new version, its ids free
-to be redefined); any other file is added in a graph ``validate/<file name>``, and an id it
-defines that the store already has is an error, as in a build.
+to be redefined); a folder outside it replaces the graphs ``yibao build --data`` of that
+folder made (the build's label: the folder's name); any other file is added in a graph
+``validate/<file name>``, and an id it defines that the store already has is an error, as
+in a build.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg import resources, sources, store
+from kg.build import BuildOptions, data_dirs
 from kg.errors import InputError, StoreError
 from kg.sources import SourceFile, catalogs, filings, institutions, memberships, regions, rules
 from kg.sources.common import BuildReport, Context, RegionInfo
@@ -121,20 +124,40 @@ def graph_name(path: Path) -> str:
     return f"{EXTRA_GRAPH}/{path.resolve().name}"
 
 
+def folder_labels(paths: Iterable[Path]) -> dict[Path, str]:
+    """The graph-name prefix of each folder: ``default/…`` inside the shipped data, else the
+    label ``yibao build`` gives it (``--data`` with the same folders in the same order)."""
+    folders = [p for p in map(Path, paths) if p.is_dir()]
+    default = resources.data_dir().resolve()
+    outside = [p for p in folders if not p.resolve().is_relative_to(default)]
+    built = dict(data_dirs(BuildOptions(data_dirs=outside))[1:])  # after ("default", …)
+    labels = {path: label for label, path in built.items()}
+    return {p: labels.get(p) or graph_name(p).rstrip("/") for p in folders}
+
+
 def source_files(paths: Iterable[Path]) -> list[SourceFile]:
     """The source files of files and folders (a folder is read like a build's data folder)."""
+    given = [Path(p) for p in paths]
+    labels = folder_labels(given)
     found: list[SourceFile] = []
-    for path in map(Path, paths):
+    for path in given:
         if path.is_dir():
-            label = graph_name(path).rstrip("/")
-            found.extend(sources.discover([(label, path)]))
+            found.extend(sources.discover([(labels[path], path)]))
         else:
             found.append(source_file(path))
     return sorted(found, key=lambda s: sources.ORDER.index(s.kind))
 
 
-def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
-    """Read the files into ``db``; return the nodes their triples mention."""
+def add_files(db: ox.Store, paths: Iterable[Path], report: BuildReport | None = None) -> set[Term]:
+    """Read the files into ``db``; return the nodes their triples mention.
+
+    A file of the shipped data replaces its graph; a folder outside it replaces the graphs a
+    build with ``--data`` of it made (so a changed folder is checked as its new version).
+
+    Rows the readers skip (an institution no region places, a repeated name) are recorded
+    in ``report``, as a build records them.
+    """
+    paths = list(paths)
     files = source_files(paths)
     names = [f.graph for f in files]
     for name in {n for n in names if names.count(n) > 1}:
@@ -142,8 +165,12 @@ def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
         raise InputError(
             clash[1], None, f"two files map to the same graph {name}: {', '.join(clash)}"
         )
+    # a folder replaces what a build of it made, files since removed included
+    prefixes = tuple(label + "/" for label in folder_labels(paths).values())
+    stale = {_graph_name(g) for g in db.named_graphs()} if prefixes else set()
     replaced = {f.graph for f in files if db.contains_named_graph(graph_iri(f.graph))}
-    ctx = store_context(db, replaced)
+    replaced |= {g for g in stale if g.startswith(prefixes)}
+    ctx = store_context(db, replaced, report)
     for graph in replaced:
         db.remove_graph(graph_iri(graph))
     touched: set[Term] = set()
@@ -161,9 +188,9 @@ def add_files(db: ox.Store, paths: Iterable[Path]) -> set[Term]:
     return touched
 
 
-def store_context(db: ox.Store, replaced: set[str]) -> Context:
+def store_context(db: ox.Store, replaced: set[str], report: BuildReport | None = None) -> Context:
     """A reading context that knows the store's regions, documents and statements."""
-    ctx = Context(vocab=load_vocabulary(), report=BuildReport())
+    ctx = Context(vocab=load_vocabulary(), report=report or BuildReport())
     vocab = ctx.vocab
     for q in db.quads_for_pattern(None, YB.regionCode, None, None):
         node = q.subject

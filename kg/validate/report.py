@@ -140,20 +140,33 @@ class Report:
     def exit_code(self) -> int:
         return 0 if self.conforms else 1
 
-    def summary(self, limit: int = 5) -> str:
-        """A few lines: counts per rule, for error messages (the build gate)."""
-        by_shape: dict[Term, int] = {}
+    def summary(
+        self,
+        limit: int = 5,
+        files: Mapping[Term, str] | None = None,
+        command: str = "yibao validate",
+    ) -> str:
+        """A few lines for error messages (the build gate): counts per rule, the source files
+        of each rule's violations (``files``: focus node → file) and the command to run for
+        the full report."""
+        files = files or {}
+        by_shape: dict[Term, list[Result]] = {}
         for r in self.results:
             if r.severity == "violation":
-                by_shape[r.shape] = by_shape.get(r.shape, 0) + 1
+                by_shape.setdefault(r.shape, []).append(r)
         lines = [
             f"{self.counts['violation']} SHACL violation(s) / 处违规 in {len(by_shape)} rule(s)"
         ]
-        for shape, count in sorted(by_shape.items(), key=lambda kv: -kv[1])[:limit]:
-            lines.append(f"  {count} × {self._shape_title(shape)}")
+        for shape, results in sorted(by_shape.items(), key=lambda kv: -len(kv[1]))[:limit]:
+            line = f"  {len(results)} × {self._shape_title(shape)}"
+            where = sorted({files[r.focus] for r in results if r.focus in files})
+            if where:
+                more = f" (+{len(where) - 3})" if len(where) > 3 else ""
+                line += " — " + ", ".join(where[:3]) + more
+            lines.append(line)
         if len(by_shape) > limit:
             lines.append(f"  … {len(by_shape) - limit} more rule(s)")
-        lines.append("run `yibao validate` for the full report / 运行 yibao validate 查看详情")
+        lines.append(f"full report / 完整报告: {command}")
         return "\n".join(lines)
 
     def _shape_title(self, shape: Term) -> str:
@@ -410,7 +423,8 @@ def _path_text(path: Term) -> str:
 
 
 def table_rows(report: Report, info: Mapping[Term, NodeInfo], lang: str = "zh") -> list[list[str]]:
-    """One row per result: severity, rule, node, code, path, value, message."""
+    """One row per result: severity, rule, node, code, path, value, message (both languages,
+    ``lang`` first)."""
     other = "en" if lang == "zh" else "zh"
     rows = []
     for shape_node, _constraint, results in grouped(report.results):
@@ -423,7 +437,7 @@ def table_rows(report: Report, info: Mapping[Term, NodeInfo], lang: str = "zh") 
             if r.value is not None and r.value != r.focus:
                 v = info.get(r.value)
                 value = v.text(r.value, lang) if v else _value_text(r.value)
-            message = r.message.get(lang) or r.message.get(other) or ""
+            message = "\n".join(m for m in (r.message.get(lang), r.message.get(other)) if m)
             what = component_text(r, lang)
             rows.append(
                 [

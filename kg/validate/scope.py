@@ -58,12 +58,13 @@ def owned(db: ox.Store, nodes: set[Term]) -> set[Term]:
 def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
     """A node by IRI, statement id, region code or name, or institution id, code or name."""
     text = text.strip()
-    if text.startswith(("http://", "https://", "urn:")):
-        return ox.NamedNode(text.strip("<>"))
-    if text.startswith("<") and text.endswith(">"):
-        return ox.NamedNode(text[1:-1])
+    if text.startswith(("http://", "https://", "urn:", "<")):
+        node = ox.NamedNode(text.strip("<>"))
+        if not _described(db, node):
+            raise LookupFailed("node", text)
+        return node
     for candidate in (statement_iri(text), institution_iri(text), ox.NamedNode(ID + text)):
-        if next(iter(db.quads_for_pattern(candidate, None, None, None)), None) is not None:
+        if _described(db, candidate):
             return candidate
     try:
         return lookup.region(db, text).node
@@ -73,3 +74,8 @@ def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
         return lookup.institution(db, text).node
     except LookupFailed:
         raise LookupFailed("node (IRI, rule id, region or institution)", text) from None
+
+
+def _described(db: ox.Store, node: ox.NamedNode) -> bool:
+    """The graph says something about the node (it is the subject of a triple)."""
+    return next(iter(db.quads_for_pattern(node, None, None, None)), None) is not None
