@@ -25,9 +25,11 @@ from kg import resources
 from kg.errors import InputError
 from kg.sources.institutions import COLUMN_ORDER as INSTITUTION_COLUMNS
 
-# Generated rows carry a region code, so no address or coordinates to place them by.
+# Generated rows carry a region code (no address or coordinates to place them by) and one name.
 INSTITUTION_HEADER = [
-    c for c in INSTITUTION_COLUMNS if c not in ("province", "address", "longitude", "latitude")
+    c
+    for c in INSTITUTION_COLUMNS
+    if c not in ("other_names", "province", "address", "longitude", "latitude")
 ]
 FILING_HEADER = [
     "id",
