@@ -138,18 +138,21 @@ def test_an_item_outside_the_catalog_is_not_in_scope(default_store: ox.Store) ->
     assert {"out-of-scope-items", "declared-category"} <= flags(data)
 
 
+def r19_claim(**changes: object) -> rb.Claim:
+    """R19's scenario (a 廊坊 retiree relocated to 北京, 门诊慢特病) with other items or date."""
+    scenario = {
+        "insured_region": "廊坊",
+        "treatment_region": "北京",
+        "scheme": "employee",
+        "filing_type": "retiree-relocated",
+        "service": "chronic-special-outpatient",
+        "date": "2025-06-01",
+    }
+    return rb.claim_from_mapping({**scenario, **changes})
+
+
 def test_a_name_and_a_code_of_the_same_row_are_accepted(default_store: ox.Store) -> None:
-    claim = rb.claim_from_mapping(
-        {
-            "insured_region": "廊坊",
-            "treatment_region": "北京",
-            "scheme": "employee",
-            "filing_type": "retiree-relocated",
-            "service": "chronic-special-outpatient",
-            "date": "2025-06-01",
-            "items": [{"name": "瑞格列奈片", "code": "W-164", "amount": "31.77"}],
-        }
-    )
+    claim = r19_claim(items=[{"name": "瑞格列奈片", "code": "W-164", "amount": "31.77"}])
     (line,) = rb.reimburse(default_store, claim).to_json("en")["items"]
     assert (line["number"], line["category"], line["in_scope"]) == ("W-164", "乙", "28.59")
 
@@ -511,17 +514,7 @@ def test_local_care_takes_no_reduction(default_store: ox.Store) -> None:
 
 def test_no_catalog_in_force_is_not_computed(default_store: ox.Store) -> None:
     # The shipped 2024 catalog ends on 2025-12-31; the graph has no 2026 catalog.
-    claim = rb.claim_from_mapping(
-        {
-            "insured_region": "廊坊",
-            "treatment_region": "北京",
-            "scheme": "employee",
-            "filing_type": "retiree-relocated",
-            "service": "chronic-special-outpatient",
-            "date": "2026-02-01",
-            "items": [{"name": "阿卡波糖片", "amount": 10}],
-        }
-    )
+    claim = r19_claim(date="2026-02-01", items=[{"name": "阿卡波糖片", "amount": 10}])
     data = rb.reimburse(default_store, claim).to_json("en")
     assert data["computed"] is False and data["in_scope"] is None
     assert [m["kind"] for m in data["missing"]] == ["catalog"]
