@@ -47,13 +47,15 @@ def rows(path: Path, required: set[str], known: set[str]) -> Iterator[tuple[int,
                     1,
                     f"unknown column(s): {', '.join(unknown)} (known: {', '.join(sorted(known))})",
                 )
+            ended = reader.line_num
             for values in reader:
-                line = reader.line_num
+                line, ended = ended + 1, reader.line_num  # a quoted field may span lines
                 if not values or all(not v.strip() for v in values):
                     continue
                 if len(values) != len(header):
+                    spans = f" (a quoted field runs to line {ended})" if ended > line else ""
                     raise InputError(
-                        path, line, f"expected {len(header)} fields, found {len(values)}"
+                        path, line, f"expected {len(header)} fields, found {len(values)}{spans}"
                     )
                 yield line, {h: v.strip() for h, v in zip(header, values, strict=True)}
     except UnicodeDecodeError as exc:
