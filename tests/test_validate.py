@@ -318,6 +318,7 @@ def test_new_data_may_not_redefine_an_id_of_the_store(
         ("missing-field.csv", "missing-field.csv:3"),
         ("unclosed-list.yaml", "unclosed-list.yaml:5"),
         ("not-utf8.csv", "not-utf8.csv:2: not UTF-8 text"),
+        ("not-utf8.yaml", "not-utf8.yaml:2: not UTF-8 text"),
         # the line where the record with the unclosed quote starts, not where it ends
         ("unclosed-quote.csv", "unclosed-quote.csv:3: expected 3 fields, found 2 (a quoted"),
     ],

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from kg.errors import InputError
+from kg.sources.tables import not_utf8
 
 
 def parse(path: Path) -> Iterator[ox.Triple]:
@@ -18,7 +19,7 @@ def parse(path: Path) -> Iterator[ox.Triple]:
     except SyntaxError as exc:
         raise InputError(path, exc.lineno, _message(exc), exc.offset) from None
     except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
+        raise not_utf8(path, exc) from None
 
 
 def _message(exc: SyntaxError) -> str:

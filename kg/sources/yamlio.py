@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from kg.errors import InputError
+from kg.sources.tables import not_utf8
 
 
 class LineDict(dict):  # type: ignore[type-arg]
@@ -85,7 +86,7 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     try:
         source = text if text is not None else path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(path, None, f"not UTF-8 text ({exc.reason})") from None
+        raise not_utf8(path, exc) from None
     try:
         return yaml.load(source, Loader=_Loader)
     except _Duplicate as exc:
