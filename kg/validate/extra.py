@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,10 +135,13 @@ def folder_labels(paths: Iterable[Path]) -> dict[Path, str]:
     return {p: labels.get(p) or graph_name(p).rstrip("/") for p in folders}
 
 
-def source_files(paths: Iterable[Path]) -> list[SourceFile]:
-    """The source files of files and folders (a folder is read like a build's data folder)."""
+def source_files(
+    paths: Iterable[Path], labels: Mapping[Path, str] | None = None
+) -> list[SourceFile]:
+    """The source files of files and folders (a folder is read like a build's data folder,
+    its graphs named after ``labels``, :func:`folder_labels` by default)."""
     given = [Path(p) for p in paths]
-    labels = folder_labels(given)
+    labels = folder_labels(given) if labels is None else labels
     found: list[SourceFile] = []
     for path in given:
         if path.is_dir():
@@ -157,8 +160,9 @@ def add_files(db: ox.Store, paths: Iterable[Path], report: BuildReport | None = 
     Rows the readers skip (an institution no region places, a repeated name) are recorded
     in ``report``, as a build records them.
     """
-    paths = list(paths)
-    files = source_files(paths)
+    paths = [Path(p) for p in paths]
+    labels = folder_labels(paths)
+    files = source_files(paths, labels)
     names = [f.graph for f in files]
     for name in {n for n in names if names.count(n) > 1}:
         clash = [str(f.path) for f in files if f.graph == name]
@@ -166,7 +170,7 @@ def add_files(db: ox.Store, paths: Iterable[Path], report: BuildReport | None = 
             clash[1], None, f"two files map to the same graph {name}: {', '.join(clash)}"
         )
     # a folder replaces what a build of it made, files since removed included
-    prefixes = tuple(label + "/" for label in folder_labels(paths).values())
+    prefixes = tuple(label + "/" for label in labels.values())
     stale = {_graph_name(g) for g in db.named_graphs()} if prefixes else set()
     replaced = {f.graph for f in files if db.contains_named_graph(graph_iri(f.graph))}
     replaced |= {g for g in stale if g.startswith(prefixes)}
