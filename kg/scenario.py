@@ -184,12 +184,11 @@ def _schema_error(path: Path, data: Any, errors: list[Any]) -> None:
         raise InputError(path, line_at(data, err.absolute_path), f"{where}: {err.message}")
     accepted = sorted(err.schema.get("properties", {}))
     key = sorted(set(err.instance) - set(accepted))[0]
-    close = difflib.get_close_matches(key, accepted, n=3, cutoff=0.6)
-    hint = f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
     raise InputError(
         path,
         line_at(data, [*err.absolute_path, key]),
-        f"{where}: unknown key '{key}' / 未知的键{hint} (accepted: {', '.join(accepted)})",
+        f"{where}: unknown key '{key}' / 未知的键{_did_you_mean(key, accepted)} "
+        f"(accepted: {', '.join(accepted)})",
     )
 
 
@@ -242,9 +241,14 @@ def _check_expected(path: Path, line: int, key: str, value: Any, vocab: Vocabula
 
 
 def _not_in_vocabulary(key: str, value: Any, accepted: list[str]) -> str:
-    close = difflib.get_close_matches(str(value), accepted, n=3, cutoff=0.6)
-    hint = f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
+    hint = _did_you_mean(str(value), accepted)
     return f"{key}: '{value}' is not one of {', '.join(accepted)} / 不在词表中{hint}"
+
+
+def _did_you_mean(text: str, accepted: list[str]) -> str:
+    """``; did you mean / 您是否要找: …`` with the close matches, or nothing."""
+    close = difflib.get_close_matches(text, accepted, n=3, cutoff=0.6)
+    return f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
 
 
 # ------------------------------------------------------------------ comparing
