@@ -601,9 +601,7 @@ def _kind(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -> Re
         iri = vocab.concept(scheme, value) if scheme else None
         if iri is None:
             continue
-        narrower = sorted(
-            c.notation for c in vocab.concepts.values() if c.iri != iri and iri in c.broader
-        )
+        narrower = vocab.narrower(iri)
         if not narrower:
             continue
         by_member = {n: resolve_kind(store, _with(store, ctx, key, n), kind) for n in narrower}

@@ -347,6 +347,11 @@ class Vocabulary:
         labels = self.labels.get(iri, {})
         return labels.get(lang) or labels.get("zh") or labels.get("en")
 
+    def narrower(self, iri: str) -> list[str]:
+        """The notations of the concepts directly narrower than a concept (the members of a
+        class: ``temporary`` → emergency, other-temporary, referral), sorted."""
+        return sorted(c.notation for c in self.concepts.values() if iri in c.broader)
+
     def ancestors(self, iri: str) -> list[str]:
         """The concept and everything broader than it, nearest first."""
         out: list[str] = []
