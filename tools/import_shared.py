@@ -375,7 +375,6 @@ def import_institutions(shared: Path) -> None:
             }
         )
         by_name.setdefault(normalise(r["name"]), ident)
-        by_name.setdefault(normalise(name), ident)
     write_csv(OUT / "institutions" / "3a-hospitals.csv", INSTITUTION_HEADER, out3a)
     shutil.copy(src / "3AHospital" / "LICENSE", OUT / "institutions" / "LICENSE-3AHospital")
 
