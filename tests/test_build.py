@@ -14,7 +14,10 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kg import resources, store
 from kg.build import BuildOptions, build
-from kg.vocab import NS, YB
+from kg.sources import regions
+from kg.sources.common import BuildReport, Context
+from kg.sources.placement import Gazetteer
+from kg.vocab import NS, YB, load_vocabulary
 
 YIBAO = [sys.executable, "-m", "kg"]
 
@@ -263,3 +266,31 @@ def test_the_demo_shows_real_answers_with_their_rules(default_store_dir: Path) -
     assert "(institution_limit): 3" in out and "foshan-go-long-term-institution-limit" in out
     assert "(catalog_region): 110000" in out and "(policy_region): 440600" in out
     assert "基金支付 48.89" in out and "langfang-cso-ratio" in out  # R19 from the graph
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    ctx = Context(vocab=load_vocabulary(), report=BuildReport())
+    for _triple in regions.read(resources.data_dir() / "regions" / "regions.csv", ctx):
+        pass
+    return Gazetteer(ctx.regions)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("海淀区复兴路28号", "110108"),  # a county name found once
+        ("仙桃市第一人民医院", "429004"),  # a county-level pooling city by its full name
+        ("福州总医院", "350100"),  # a prefecture by its short name
+        ("广东省佛山市禅城区岭南大道北81号", "440604"),
+        # ambiguous: left out (and reported by the build), never guessed
+        ("朝阳区德外安翔北路9号", None),  # 朝阳区 of 北京 and of 长春, not 朝阳市 of 辽宁
+        ("中国人民解放军南京军区福州总医院", None),  # a military region and a city
+        ("第二军医大学附属东方肝胆外科医院", None),  # 东方 (市, 海南) as an ordinary word
+    ],
+)
+def test_addresses_and_names_are_placed_only_when_unambiguous(
+    gazetteer: Gazetteer, text: str, code: str | None
+) -> None:
+    place = gazetteer.place(text)
+    assert (place.code if place else None) == code

@@ -3,6 +3,12 @@
 Generic gazetteer matching: the province named at the start of the text, then the
 prefecture-level unit whose name occurs first, then the county whose full name occurs. A
 level that is ambiguous is left out rather than guessed.
+
+A text that names no province (often a bare street address, or only the institution's name)
+is placed only when it is unambiguous: a county name shared by several counties (朝阳区 of
+北京 and of 长春) places nothing, and neither does a name holding several cities (南京军区
+福州总医院: a military region and a city). Short names are tried for prefecture-level
+units only: a county-level city's short name is too often an ordinary word (东方, 长安).
 """
 
 from __future__ import annotations
@@ -110,11 +116,17 @@ class Gazetteer:
             return (
                 Placement(county.code, "county") if county else Placement(city.code, "prefecture")
             )
-        county = self._first(text, counties, short=False)
-        if county is not None and self._unique_name(county, counties):
+        if any(r.name in text for r in counties):
+            county = self._first(text, counties, short=False)
+            if county is None or not self._unique_name(county, counties):
+                return None
             return Placement(county.code, "county")
-        city = self._first(text, cities, short=True)
-        return Placement(city.code, "prefecture") if city else None
+        named = self._occurring(text, [r for r in cities if r.level == "prefecture"])
+        return Placement(named[0].code, "prefecture") if len(named) == 1 else None
+
+    def _occurring(self, text: str, candidates: list[RegionInfo]) -> list[RegionInfo]:
+        """The candidates named in the text by their full or short name."""
+        return [r for r in candidates if any(n in text for n in self._names(r, short=True))]
 
     @staticmethod
     def _unique_name(region: RegionInfo, candidates: list[RegionInfo]) -> bool:
