@@ -521,6 +521,7 @@ def test_cli_format_follows_the_output_suffix(
         (["--region", "佛善", "--format", "dot"], "unknown region '佛善'"),
         (["--region", REGION, "--format", "dot", "--layout", "spring"], "unknown layout"),
         (["--region", REGION, "--format", "dot", "--param", "a=b"], "--param goes with --query"),
+        (["--region", REGION, "-o", "/nonexistent-dir/x.dot"], "/nonexistent-dir does not exist"),
     ],
 )
 def test_cli_usage_errors_exit_2_without_traceback(
@@ -678,3 +679,32 @@ def test_legend_colours_are_told_apart() -> None:
         for b in labs[i + 1 :]
     )
     assert closest >= 20
+
+
+def test_scenario_export_writes_alternative_materials_as_words(default_store: ox.Store) -> None:
+    from kg.export import scenario as scenario_export
+    from kg.resolve import which_rule
+
+    flags = {
+        "insured": "131000",
+        "treated": "110000",
+        "scheme": "employee",
+        "filing": "retiree-relocated",
+        "service": "chronic-special-outpatient",
+        "on_date": "2025-06-01",
+    }
+    answer = which_rule(default_store, scenario_export.scenario_from_flags(flags))
+    selection = scenario_export.explain(default_store, answer, "zh")
+    graph, _ = export.graph_of(selection, store=default_store, lang="zh")
+    materials = graph.nodes[scenario_export.SCENARIO_NODE]["answer_required_materials"]
+    assert "(household-register | personal-commitment)" in materials
+    assert "{" not in materials and "any_of" not in materials
+
+
+def test_pooling_regions_are_drawn_as_pooling_regions_whatever_their_level(
+    default_store: ox.Store,
+) -> None:
+    graph, _ = export.graph_of(select.region(default_store, "420000"), store=default_store)
+    kinds = {code: graph.nodes[region_iri(code).value]["type"] for code in ("420100", "429004")}
+    assert kinds == {"420100": "yb:PoolingRegion", "429004": "yb:PoolingRegion"}
+    assert "yb:County" in graph.nodes[region_iri("429004").value]["types"]

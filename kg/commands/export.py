@@ -244,8 +244,11 @@ def export(
 def _write_file(path: Path, write: Any) -> int:
     """Write through a temporary file renamed into place: a failure leaves no half file."""
     directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():  # a mistyped path is not silently created
+        raise KgError(
+            f"cannot write {path}: directory {directory} does not exist / 目录 {directory} 不存在"
+        )
     try:
-        directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:
         raise KgError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -144,9 +144,19 @@ def _class_depth(iri: str, seen: frozenset[str] = frozenset()) -> int:
     return 1 + max((_class_depth(p, seen | {iri}) for p in parents), default=0)
 
 
+# Among equally deep classes, the one a node is drawn as: a pooling region is a 统筹区 whatever
+# its administrative level (仙桃 429004 is a county, 武汉 a prefecture); the level stays in
+# the node's `types`.
+PREFERRED_TYPES = (YB.PoolingRegion.value,)
+
+
 def main_type(types: Iterable[str]) -> str | None:
-    """The most specific of a node's classes (deepest in the ontology; ours before others)."""
-    ranked = sorted(types, key=lambda t: (not t.startswith(NS), -_class_depth(t), t))
+    """The most specific of a node's classes (deepest in the ontology; ours before others;
+    then ``PREFERRED_TYPES``)."""
+    ranked = sorted(
+        types,
+        key=lambda t: (not t.startswith(NS), -_class_depth(t), t not in PREFERRED_TYPES, t),
+    )
     return ranked[0] if ranked else None
 
 

@@ -10,6 +10,7 @@ names. A rule that lost points to the rule that won (``overridden_by``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -71,11 +72,16 @@ def _link(key: str, texts: Mapping[str, str], lang: str, **extra: Any) -> dict[s
 
 
 def _plain(value: Any) -> Any:
-    """An attribute value: scalars as they are, lists joined, others as text."""
+    """An attribute value: scalars as they are, lists joined by "; ", alternatives
+    (``{"any_of": [a, b]}``) as "(a | b)", other mappings as JSON."""
     if isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, list | tuple | set | frozenset):
         return "; ".join(str(_plain(v)) for v in value)
+    if isinstance(value, Mapping):
+        if set(value) == {"any_of"}:
+            return "(" + " | ".join(str(_plain(v)) for v in value["any_of"]) + ")"
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
     return "" if value is None else str(value)
 
 

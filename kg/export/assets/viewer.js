@@ -133,9 +133,14 @@
 
   // ------------------------------------------------------------------ search
   var search = byId("search");
+  // Names in both languages, other names (skos:altLabel: 协和医院, 301医院), codes and IRIs.
   function haystack(n) {
     var d = n.data();
-    return [d.label, d.label_zh, d.label_en, d.id, d.type_label].join(" ").toLowerCase();
+    var words = [d.label, d.label_zh, d.label_en, d.id, d.type_label];
+    Object.keys(d).forEach(function (key) {
+      if (key.indexOf("skos_altLabel") === 0 || /[cC]ode$/.test(key)) { words.push(d[key]); }
+    });
+    return words.join(" ").toLowerCase();
   }
   function matches() {
     var q = search.value.trim().toLowerCase();
