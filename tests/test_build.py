@@ -153,6 +153,21 @@ def test_every_statement_has_a_source_with_document_and_confidence(default_store
     assert count(default_store, "SELECT (COUNT(?s) AS ?n) { ?s a yb:Rule }") > 0
 
 
+def test_unverified_statements_are_examples_never_rules(default_store: ox.Store) -> None:
+    """DOMAIN.md: [U] "encode only as an example": a rule answers only on a [V] or [P] source."""
+    unverified_rules = count(
+        default_store,
+        """
+        SELECT (COUNT(?r) AS ?n) { ?r a yb:Rule
+          FILTER NOT EXISTS { ?r yb:source/yb:confidence/skos:notation ?c FILTER(?c != "U") } }""",
+    )
+    assert unverified_rules == 0
+    examples = (
+        "SELECT (COUNT(?e) AS ?n) { ?e a yb:Example ; yb:source/yb:confidence/skos:notation 'U' }"
+    )
+    assert count(default_store, examples) > 0
+
+
 def test_the_build_report_lists_rows_it_could_not_place(build_report: dict) -> None:
     skipped = build_report["skipped"]
     assert skipped, "the 3A list has rows without an address: they must be reported"

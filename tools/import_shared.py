@@ -332,6 +332,9 @@ SEED_HOSPITALS = [
     ("仙桃市第三人民医院", "429004", "", "3", "general", "001_22c310ff5ff7d414.txt"),
 ]
 SEED_GRADES = {"仙桃市中医医院": "甲"}  # seed 001: 三级甲等中医医院
+SEED_OTHER_NAMES = {  # seed 001: 仙桃市肿瘤医院 "与第三人民医院合并后，成为三级综合医院"
+    "仙桃市第三人民医院": "仙桃市肿瘤医院",
+}
 SEED_ALIASES = {  # seed name → name used by the 3A list, where the seed uses a common name
     "中国人民解放军总医院（301医院）": "中国人民解放军总医院",
 }
@@ -437,6 +440,7 @@ def import_institutions(shared: Path) -> None:
             {
                 "id": ident,
                 "name": name,
+                "other_names": SEED_OTHER_NAMES.get(name, ""),
                 "region_code": region,
                 "address": address,
                 "level": level,
