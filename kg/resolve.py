@@ -1229,7 +1229,8 @@ def _derive(engine: Engine, ctx: Context, answer: Answer, key: str, res: Resolut
             _set(answer, key, None, reason)
             return
     value = res.value
-    if key == SETTLEMENT_KEY and _not_reimbursed(engine, ctx, answer, key):
+    excluded = key == SETTLEMENT_KEY and _not_reimbursed(engine, ctx, answer, key)
+    if excluded or _outside_limits(engine, ctx, answer, key):
         _set(answer, key, False, None)
     elif res.winner is None:
         _set(answer, key, None, res.reason)
@@ -1315,6 +1316,44 @@ def _direct_settlement(engine: Engine, ctx: Context, answer: Answer, key: str, v
         )
     )
     _set(answer, key, networked, None)
+
+
+def _outside_limits(engine: Engine, ctx: Context, answer: Answer, key: str) -> bool:
+    """A scenario value outside the values of a limiting rule makes the answer false.
+
+    The rule kinds that limit an answer say so in the vocabulary (``yb:limitsScenarioKey``,
+    ``yb:limitsAnswerKey``): R20's covered diseases limit direct settlement to the diseases
+    listed. The limiting rules are shown under the answer; when one excludes the scenario's
+    value, the rules that said "yes" are shown as overridden by it.
+    """
+    for kind_iri, (scenario_key, answer_key) in sorted(engine.vocab.kind_limits.items()):
+        given = ctx.ancestors.get(scenario_key)
+        kind = engine.vocab.notation(kind_iri)
+        if answer_key != key or not given or kind is None:
+            continue
+        res = answer.resolutions.get(kind) or resolve_kind(engine.store, ctx, kind)
+        answer.resolutions[kind] = res
+        if res.winner is None:
+            continue
+        allowed = res.value if isinstance(res.value, list) else [res.value]
+        matches = {engine.vocab.notation(iri) for iri in given}
+        if matches & {str(v) for v in allowed}:
+            _record(answer, key, res)
+            continue
+        rule, value = res.winner.rule, ctx.values.get(scenario_key)
+        outside = {
+            "zh": f"{scenario_key} {value} 不在 {rule.id} 所列范围内",
+            "en": f"{scenario_key} {value} is not among the values of {rule.id}",
+        }
+        for e in answer.explanations:
+            if e.key == key and e.applied:
+                e.applied, e.overridden_by, e.why = False, rule.id, outside
+        _record(answer, key, res)
+        for e in answer.explanations:
+            if e.key == key and e.rule == rule.id:
+                e.why = outside
+        return True
+    return False
 
 
 def _not_reimbursed(engine: Engine, ctx: Context, answer: Answer, key: str) -> bool:

@@ -210,6 +210,8 @@ YB = ClosedNamespace(
         "notationFor",
         "valueKind",
         "answerKey",
+        "limitsScenarioKey",
+        "limitsAnswerKey",
         "setValued",
     ],
 )
@@ -331,6 +333,9 @@ class Vocabulary:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     kind_answer_key: dict[str, str] = field(default_factory=dict)  # rule-kind IRI → answer key
     kind_value_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # rule-kind IRI → (scenario key, answer key): a scenario value outside the rule's values
+    # makes that answer false (yb:limitsScenarioKey, yb:limitsAnswerKey)
+    kind_limits: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def concept(self, scheme: str, notation: str) -> str | None:
         """The IRI of the concept with this notation in a scheme (``scheme`` = short name)."""
@@ -431,6 +436,10 @@ def vocabulary_from_triples(triples: Iterable[ox.Triple]) -> Vocabulary:
             vocab.by_notation[(sname, concept.notation)] = subject
             for key in props.get(NS + "answerKey", []):
                 vocab.kind_answer_key[subject] = key.value  # type: ignore[attr-defined]
+            limited = props.get(NS + "limitsScenarioKey", [])
+            limits = props.get(NS + "limitsAnswerKey", [])
+            if limited and limits:
+                vocab.kind_limits[subject] = (limited[0].value, limits[0].value)  # type: ignore[attr-defined]
             kinds = tuple(sorted(v.value for v in props.get(NS + "valueKind", [])))  # type: ignore[attr-defined]
             if kinds:
                 vocab.kind_value_kinds[subject] = kinds

@@ -689,7 +689,7 @@ def test_scenario_export_writes_alternative_materials_as_words(default_store: ox
         "insured": "131000",
         "treated": "110000",
         "scheme": "employee",
-        "filing": "retiree-relocated",
+        "filing": "long-term-resident",
         "service": "chronic-special-outpatient",
         "on_date": "2025-06-01",
     }
@@ -697,7 +697,7 @@ def test_scenario_export_writes_alternative_materials_as_words(default_store: ox
     selection = scenario_export.explain(default_store, answer, "zh")
     graph, _ = export.graph_of(selection, store=default_store, lang="zh")
     materials = graph.nodes[scenario_export.SCENARIO_NODE]["answer_required_materials"]
-    assert "(household-register | personal-commitment)" in materials
+    assert "(personal-commitment | residence-proof)" in materials
     assert "{" not in materials and "any_of" not in materials
 
 
