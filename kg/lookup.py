@@ -54,14 +54,49 @@ def _english_case(text: str) -> str:
     return " ".join(word[:1].upper() + word[1:].lower() for word in text.split())
 
 
+# English administrative words a user may add to a name the graph writes without them.
+ENGLISH_SUFFIXES = (" city", " province", " municipality", " shi", " sheng")
+
+
+def _matches(store: ox.Store, text: str) -> dict[str, dict[str, object]]:
+    """Regions whose code or name is the text, with or without 市/省, in any English case."""
+    found = {str(r["code"]): r for r in _rows(store, "region_lookup", text=text)}
+    if not found and text.endswith(("市", "省")):
+        found = {str(r["code"]): r for r in _rows(store, "region_lookup", text=text[:-1])}
+    if not found and text.isascii():
+        bare = next((text[: -len(s)] for s in ENGLISH_SUFFIXES if text.lower().endswith(s)), text)
+        for variant in dict.fromkeys((text, _english_case(text), bare, _english_case(bare))):
+            found = found or {
+                str(r["code"]): r for r in _rows(store, "region_lookup", text=variant)
+            }
+    return found
+
+
+def _within(store: ox.Store, text: str) -> dict[str, dict[str, object]]:
+    """A name written with its parents (湖北省仙桃市, 佛山市南海区, 广东省佛山市南海区): the
+    regions the tail names that lie inside the region the head names."""
+    if text.isascii():
+        return {}
+    for cut in range(2, len(text) - 1):
+        outer = _matches(store, text[:cut])
+        if len(outer) != 1:
+            continue
+        (code,) = outer
+        inner = _matches(store, text[cut:]) or _within(store, text[cut:])
+        inside = {
+            c: r
+            for c, r in inner.items()
+            if code in (r.get("province_code"), r.get("pooling_code")) and c != code
+        }
+        if inside:
+            return inside
+    return {}
+
+
 def region(store: ox.Store, text: str) -> Region:
     """The region a code or name denotes; its pooling region is resolved too."""
     text = str(text).strip()
-    found = {r["code"]: r for r in _rows(store, "region_lookup", text=text)}
-    if not found and text.endswith(("市", "省")):
-        found = {r["code"]: r for r in _rows(store, "region_lookup", text=text[:-1])}
-    if not found and text.isascii() and text != _english_case(text):
-        found = {r["code"]: r for r in _rows(store, "region_lookup", text=_english_case(text))}
+    found = _matches(store, text) or _within(store, text)
     if len(found) == 1:
         r = next(iter(found.values()))
         return Region(
@@ -78,9 +113,27 @@ def region(store: ox.Store, text: str) -> Region:
         raise LookupFailed(
             "region", text, [f"{c} {r['name']}" for c, r in sorted(found.items())], ambiguous=True
         )
-    names = {str(r["name"]): str(r["code"]) for r in _rows(store, "region_names")}
+    rows = _rows(store, "region_names")
+    if text.isdigit():  # a code cut short or mistyped: the regions whose code it begins
+        named: dict[str, str] = {}
+        for r in rows:
+            code, name = str(r["code"]), str(r["name"])
+            if code.startswith(text[:4]) and not name.isascii():
+                named[code] = max(named.get(code, ""), name, key=len)  # 三水区 over 三水
+        raise LookupFailed("region", text, [f"{c} {n}" for c, n in sorted(named.items())[:6]])
+    names = {str(r["name"]): str(r["code"]) for r in rows}
     close = difflib.get_close_matches(text, list(names), n=6, cutoff=0.5)
     raise LookupFailed("region", text, [f"{names[n]} {n}" for n in close])
+
+
+def pooling_regions_in(store: ox.Store, region: Region, limit: int = 8) -> list[str]:
+    """Pooling regions inside a region, those sharing its short name first (吉林省 →
+    吉林市; 江西省 → 江西省省本级): the suggestions when a pooling region is needed."""
+    rows = _rows(store, "pooling_regions_in", region=region.node)
+    short = min((str(r["short"]) for r in rows if r.get("short")), key=len, default=region.name)
+    ranked = sorted(rows, key=lambda r: (not str(r["name"]).startswith(short), str(r["code"])))
+    found = list(dict.fromkeys(f"{r['code']} {r['name']}" for r in ranked))
+    return found[:limit] + (["…"] if len(found) > limit else [])
 
 
 def institution(store: ox.Store, text: str, near: Region | None = None) -> Institution:
@@ -92,6 +145,21 @@ def institution(store: ox.Store, text: str, near: Region | None = None) -> Insti
     """
     text = str(text).strip()
     found = {r["id"]: r for r in _rows(store, "institution_lookup", text=text)}
+    if len(found) == 1 and _only_by_other_name(found, text):
+        # An other name (协和医院, 中山医院) is also how other hospitals are called when
+        # their full names end with it: ambiguous, not the one that happens to list it.
+        others = {
+            r["id"]: r
+            for r in _rows(store, "institution_names_like", fragment=text)
+            if str(r["name"]).endswith(text) and r["id"] not in found
+        }
+        if others:
+            raise LookupFailed(
+                "institution",
+                text,
+                [f"{i} {r['name']}" for i, r in [*found.items(), *sorted(others.items())]],
+                ambiguous=True,
+            )
     if len(found) == 1:
         r = next(iter(found.values()))
         return Institution(
@@ -129,6 +197,11 @@ def institution(store: ox.Store, text: str, near: Region | None = None) -> Insti
             break
     close = difflib.get_close_matches(text, list(candidates), n=6, cutoff=0.3)
     raise LookupFailed("institution", text, [f"{candidates[n]} {n}" for n in close])
+
+
+def _only_by_other_name(found: dict[object, dict[str, object]], text: str) -> bool:
+    """True when the text is none of the found institutions' id, code or name."""
+    return all(text not in (r["id"], r["name"], r.get("code")) for r in found.values())
 
 
 def _opt(value: object) -> str | None:

@@ -740,9 +740,11 @@ def _pool_of(engine: Engine, region: lookup.Region, what: str) -> lookup.Region:
         return region
     if region.pooling_code:
         return engine.region(region.pooling_code)
+    pools = lookup.pooling_regions_in(engine.store, region)
     raise KgError(
         f"{what} {region.code} {region.name} lies in no single pooling region "
         f"(a {region.level}); give the city or county / 该区划不属于单一统筹区，请给出地市或区县"
+        + (f"; pooling regions in it / 其中的统筹区: {', '.join(pools)}" if pools else "")
     )
 
 

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 import pytest
 from test_query import build_fixture_store
 
-from kg import query, resolve, store
+from kg import lookup, query, resolve, store
 from kg.errors import KgError, LookupFailed
 from kg.explain import render_text
 from kg.resolve import Scenario, resolve_kind, resolve_scenario, which_rule
@@ -148,7 +148,7 @@ def test_a_short_name_shared_across_levels_is_the_widest_division(
     ("name", "ident"),
     [
         ("北京协和医院", "3a-0017"),  # listed as 北京协和医院（协和医院）; named in seed 004
-        ("协和医院", "3a-0017"),  # the short name in brackets
+        ("仙桃市肿瘤医院", "seed-014"),  # seed 001: merged into 仙桃市第三人民医院
         ("中山大学附属第一医院", "3a-1067"),  # seed 004
         ("301医院", "3a-0052"),  # 中国人民解放军总医院（解放军301医院、三零一医院、301医院）
     ],
@@ -158,6 +158,17 @@ def test_a_hospital_is_found_by_its_name_or_a_short_name(
 ) -> None:
     ctx = resolve_scenario(default_store, Scenario(insured_region="佛山", hospital=name))
     assert ctx.hospital is not None and ctx.hospital.id == ident
+
+
+@pytest.mark.parametrize("name", ["协和医院", "中山医院"])
+def test_a_short_name_other_hospitals_end_with_is_ambiguous(
+    default_store: ox.Store, name: str
+) -> None:
+    """北京协和医院 lists 协和医院 as its short name, but 武汉协和医院 is called so too."""
+    with pytest.raises(LookupFailed) as err:
+        resolve_scenario(default_store, Scenario(insured_region="佛山", hospital=name))
+    assert err.value.ambiguous and len(err.value.candidates) >= 3
+    assert all(c.endswith(name) for c in err.value.candidates)
 
 
 def test_ambiguous_hospital_and_hospital_outside_the_treatment_region(
@@ -638,3 +649,30 @@ def test_text_rendering_in_both_languages(default_store: ox.Store) -> None:
     assert "省内异地就医" in zh and "Intra-province" in en
     assert "foshan-inpatient-self-directed-intra-no-filing" in zh
     assert "无法" not in en
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("湖北省仙桃市", "429004"),
+        ("广东省佛山市南海区", "440605"),
+        ("长春市朝阳区", "220104"),  # 朝阳区 alone is ambiguous (北京, 长春)
+        ("北京市朝阳区", "110105"),
+        ("Foshan City", "440600"),
+    ],
+)
+def test_a_region_written_with_its_parents_or_an_english_suffix(
+    default_store: ox.Store, text: str, code: str
+) -> None:
+    assert lookup.region(default_store, text).code == code
+
+
+def test_a_province_where_a_pooling_region_is_needed_lists_its_pools(
+    default_store: ox.Store,
+) -> None:
+    with pytest.raises(KgError, match="220200 吉林市"):
+        resolve_scenario(default_store, Scenario(insured_region="吉林", treatment_region="北京"))
+    with pytest.raises(KgError, match="369900 江西省省本级"):
+        resolve_scenario(default_store, Scenario(insured_region="Jiangxi", treatment_region="北京"))
+    with pytest.raises(LookupFailed, match="440600 佛山市"):
+        lookup.region(default_store, "44060")
