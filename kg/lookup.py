@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from kg import query
 from kg.errors import LookupFailed
-from kg.vocab import document_iri, statement_iri
+from kg.vocab import document_iri, expand_curie, statement_iri
 
 
 @dataclass(frozen=True)
@@ -213,16 +213,36 @@ def _exists(store: ox.Store, node: ox.NamedNode) -> bool:
 
 
 def statement(store: ox.Store, ident: str) -> ox.NamedNode:
-    """The IRI of a rule, example or fact by id."""
-    node = statement_iri(ident.strip())
+    """The IRI of a rule, example or fact by id, IRI or compact IRI (``id:rule/x``)."""
+    text = ident.strip()
+    node = _named(text) or statement_iri(text)
     if not _exists(store, node):
         raise LookupFailed("rule", ident)
     return node
 
 
 def document(store: ox.Store, ident: str) -> ox.NamedNode:
-    """The IRI of a cited document by id."""
-    node = document_iri(ident.strip())
-    if not _exists(store, node):
-        raise LookupFailed("document", ident)
-    return node
+    """The IRI of a cited document by id, 文号 (医保发〔2022〕22号), IRI or compact IRI."""
+    text = ident.strip()
+    node = _named(text) or document_iri(text)
+    if _exists(store, node):
+        return node
+    rows = _rows(store, "documents")
+    numbered = [r for r in rows if r.get("number") and _same_number(str(r["number"]), text)]
+    if len(numbered) == 1:
+        return ox.NamedNode(str(numbered[0]["document"]))
+    ids = {str(r["id"]) for r in rows} | {str(r["number"]) for r in rows if r.get("number")}
+    close = difflib.get_close_matches(text, sorted(ids), n=6, cutoff=0.5)
+    raise LookupFailed("document", ident, close, ambiguous=len(numbered) > 1)
+
+
+def _named(text: str) -> ox.NamedNode | None:
+    """A full or compact IRI given for an id."""
+    full = expand_curie(text)
+    return ox.NamedNode(full) if full.startswith(("http://", "https://", "urn:")) else None
+
+
+def _same_number(number: str, text: str) -> bool:
+    """文号 written with 〔〕, [], (), or ［］ brackets are the same number."""
+    table = str.maketrans("[]()［］（）", "〔〕〔〕〔〕〔〕")
+    return number.translate(table).replace(" ", "") == text.translate(table).replace(" ", "")

@@ -30,7 +30,7 @@ import yaml
 
 from kg import resources
 from kg.errors import InputError, LookupFailed, QueryError
-from kg.vocab import PREFIXES, XSD, load_vocabulary
+from kg.vocab import PREFIXES, XSD, expand_curie, load_vocabulary
 
 HEADER = re.compile(r"^#\+ ?(.*)$")
 PARAM_TYPES = (
@@ -235,7 +235,7 @@ def to_term(store: ox.Store | None, param: Param, value: Any) -> Any:
         if t == "langstring":
             return ox.Literal(text, language="zh")
         if t == "iri":
-            return ox.NamedNode(text)
+            return ox.NamedNode(expand_curie(text))
         if t == "date":
             return ox.Literal(dt.date.fromisoformat(text).isoformat(), datatype=XSD.date)
         if t == "integer":

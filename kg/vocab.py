@@ -48,6 +48,15 @@ PREFIXES: dict[str, str] = {
 }
 
 
+def expand_curie(text: str) -> str:
+    """A compact IRI written with a prefix of ``PREFIXES`` (as tables print them:
+    ``id:rule/x``) in full; any other text unchanged."""
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix in PREFIXES and not rest.startswith("//"):
+        return PREFIXES[prefix] + rest
+    return text
+
+
 class ClosedNamespace:
     """A namespace whose terms are fixed; attribute access returns ``NamedNode``."""
 

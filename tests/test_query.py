@@ -16,7 +16,7 @@ import pytest
 
 from kg import query, results, store
 from kg.build import BuildOptions, build
-from kg.errors import InputError, QueryError
+from kg.errors import InputError, LookupFailed, QueryError
 from kg.vocab import PREFIXES
 
 FIXTURES = Path(__file__).parent / "fixtures" / "query"
@@ -215,6 +215,24 @@ def test_rules_citing_a_document(default_store: ox.Store) -> None:
     assert classes["shanghai-cp-inpatient-hospital-count"] == "Fact"
     assert all(r["quote"] for r in found)
     assert not any(r["id"].startswith("nat-cp-catalog") for r in found)
+
+
+def test_a_document_is_named_by_id_number_or_compact_iri(default_store: ox.Store) -> None:
+    by_id = {r["id"] for r in rows(default_store, "rules_citing_document", document="nhsa-2022-22")}
+    assert "nat-cp-catalog-region" in by_id
+    for name in ("医保发〔2022〕22号", "医保发[2022]22号", "id:document/nhsa-2022-22"):
+        found = rows(default_store, "rules_citing_document", document=name)
+        assert {r["id"] for r in found} == by_id
+    with pytest.raises(LookupFailed, match="医保发〔2022〕22号"):
+        rows(default_store, "rules_citing_document", document="医保发〔2022〕23号")
+
+
+def test_iri_parameters_take_the_compact_iris_tables_print(default_store: ox.Store) -> None:
+    assert query.run_named(
+        default_store, "entity_exists", {"entity": "id:rule/foshan-dual-entitlement"}
+    )
+    sources = rows(default_store, "statement_sources", subject="id:rule/foshan-dual-entitlement")
+    assert sources and all(r["document"] == "seed-004" for r in sources)
 
 
 def test_rules_that_changed_between_two_dates(default_store: ox.Store) -> None:
