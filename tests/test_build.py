@@ -17,7 +17,7 @@ from kg.build import BuildOptions, build
 from kg.sources import regions
 from kg.sources.common import BuildReport, Context
 from kg.sources.placement import Gazetteer
-from kg.vocab import NS, YB, load_vocabulary
+from kg.vocab import DCTERMS_NS, NS, YB, load_vocabulary
 
 YIBAO = [sys.executable, "-m", "kg"]
 
@@ -110,7 +110,11 @@ def test_filing_types_are_the_six_of_r5_in_two_classes(ontology: rdflib.Graph) -
 
 def count(db: ox.Store, sparql: str) -> int:
     rows = list(
-        db.query(sparql, use_default_graph_as_union=True, prefixes={"yb": NS, "skos": str(SKOS)})
+        db.query(
+            sparql,
+            use_default_graph_as_union=True,
+            prefixes={"yb": NS, "skos": str(SKOS), "rdfs": str(RDFS), "dcterms": DCTERMS_NS},
+        )
     )
     return int(rows[0][0].value)
 
@@ -166,6 +170,18 @@ def test_unverified_statements_are_examples_never_rules(default_store: ox.Store)
         "SELECT (COUNT(?e) AS ?n) { ?e a yb:Example ; yb:source/yb:confidence/skos:notation 'U' }"
     )
     assert count(default_store, examples) > 0
+
+
+def test_a_hospital_on_two_lists_is_one_institution(default_store: ox.Store) -> None:
+    """The rare-disease list's 中国医学科学院北京协和医院 is the 3A list's 北京协和医院."""
+    leader = count(
+        default_store,
+        """SELECT (COUNT(*) AS ?n) { ?i dcterms:identifier "3a-0017" ;
+             yb:membership/yb:network "rare-disease-network" }""",
+    )
+    assert leader == 1
+    for name in ("中国医学科学院北京协和医院", "华中科技大学同济医学院附属协和医院"):
+        assert count(default_store, f'SELECT (COUNT(*) AS ?n) {{ ?i rdfs:label "{name}"@zh }}') == 0
 
 
 def test_the_build_report_lists_rows_it_could_not_place(build_report: dict) -> None:

@@ -289,6 +289,27 @@ def normalise(name: str) -> str:
     return re.sub(r"\s+", "", name).replace("Ｏ", "〇")
 
 
+def university_key(name: str) -> str:
+    """Name key that ignores 医学院 between a university and 附属 (上海交通大学医学院附属瑞金医院
+    and 上海交通大学附属瑞金医院 are one hospital)."""
+    return normalise(name).replace("大学医学院附属", "大学附属")
+
+
+def same_hospital_by_suffix(name: str, province: str, rows3a: list[dict[str, str]]) -> str | None:
+    """The one 3A row in the same province whose name (or a short name, 5+ characters) ends
+    the other's: 中国医学科学院北京协和医院 is 北京协和医院, 华中科技大学同济医学院附属协和医院 is
+    武汉协和医院 (its short name). Several rows or another province: no match."""
+    key = normalise(name)
+    found = set()
+    for row in rows3a:
+        if province not in row["address"] + row["name"]:
+            continue
+        names = [row["name"], *[n for n in row["other_names"].split(";") if n]]
+        if any(len(n) >= 5 and (key.endswith(n) or n.endswith(key)) for n in map(normalise, names)):
+            found.add(row["id"])
+    return found.pop() if len(found) == 1 else None
+
+
 INSTITUTION_HEADER = list(INSTITUTION_COLUMNS)
 MEMBERSHIP_HEADER = ["institution_id", "network", "role", "status", "document"]
 
@@ -378,6 +399,7 @@ def import_institutions(shared: Path) -> None:
             }
         )
         by_name.setdefault(normalise(r["name"]), ident)
+        by_name.setdefault(university_key(r["name"]), ident)
     write_csv(OUT / "institutions" / "3a-hospitals.csv", INSTITUTION_HEADER, out3a)
     shutil.copy(src / "3AHospital" / "LICENSE", OUT / "institutions" / "LICENSE-3AHospital")
 
@@ -387,8 +409,11 @@ def import_institutions(shared: Path) -> None:
     for r in rare:
         doc = "nhc-2024-64" if r["source_id"] == "nhc2024_64" else "nhc-2019-157"
         key = normalise(r["name"])
-        ident = by_name.get(key) or (
-            by_name.get(normalise(r["name_2019"])) if r["name_2019"] else None
+        ident = (
+            by_name.get(key)
+            or by_name.get(university_key(r["name"]))
+            or (by_name.get(normalise(r["name_2019"])) if r["name_2019"] else None)
+            or same_hospital_by_suffix(r["name"], r["province"], out3a)
         )
         if ident:
             matched += 1
@@ -403,7 +428,7 @@ def import_institutions(shared: Path) -> None:
                     "source": doc,
                 }
             )
-            by_name.setdefault(key, ident)
+        by_name.setdefault(key, ident)  # seeds name hospitals as either list does
         members.append(
             {
                 "institution_id": ident,
