@@ -370,7 +370,15 @@ BAD = [
     ("Claim-malformed-yaml.yaml", 5, ["YAML syntax error"]),
     ("Claim-malformed-json.json", 2, ["JSON syntax error"]),
     ("Claim-nan-amount.yaml", 8, ["item 1", "阿卡波糖片", "is not a number"]),
-    ("Claim-amount-beyond-float.yaml", 8, ["item 1", "too large", "string"]),
+    ("Claim-amount-too-large.yaml", 8, ["item 1", "too large", "1,000,000,000,000"]),
+    # YAML 1.1 number forms would silently be other amounts (10, 90, 16): refused
+    ("Claim-octal-amount.yaml", 9, ["item 2", "瑞格列奈片", "012", "10", 'write 12 or "12"']),
+    ("Claim-sexagesimal-amount.yaml", 8, ["item 1", "1:30", "90", "decimal digits"]),
+    ("Claim-hex-amount.yaml", 8, ["item 1", "0x10", "16", "decimal digits"]),
+    ("Claim-octal-spent.yaml", 3, ["spent", "012", 'write 12 or "12"']),
+    ("Claim-negative-zero-amount.yaml", 8, ["item 1", "-0.0", "negative"]),
+    ("Claim-exponent-string-amount.yaml", 8, ["item 1", "'1e3'", "decimal digits"]),
+    ("Claim-fullwidth-amount.yaml", 8, ["item 1", "'１０００'", "decimal digits"]),
     # W-164 is 瑞格列奈, not 阿卡波糖 (W-144): the code is not ignored
     ("Claim-name-and-code-disagree.yaml", 9, ["item 2", "W-144", "W-164", "瑞格列奈"]),
 ]
@@ -441,11 +449,142 @@ def test_amounts_that_are_not_exact_fen_are_errors(value: object, words: str) ->
         rb.parse_amount(value)
 
 
-def test_amounts_a_float_holds_to_the_fen_are_read_exactly() -> None:
-    # below 2**46 yuan a float's step is at most 2**-7 yuan: the fen survives
-    assert rb.parse_amount(70368744177663.99) == Decimal("70368744177663.99")
-    assert rb.parse_amount("99999999999999999999.99") == Decimal("99999999999999999999.99")
+def test_amounts_up_to_the_bound_are_read_exactly() -> None:
+    # 10^12 yuan with two decimals has 15 significant digits: a float holds it to the fen
+    assert rb.parse_amount(999999999999.99) == Decimal("999999999999.99")
+    assert rb.parse_amount("1000000000000") == Decimal("1000000000000.00")
     assert rb.parse_amount(0.1) == Decimal("0.10")
+    with pytest.raises(KgError, match="too large"):
+        rb.parse_amount("1000000000000.01")
+
+
+# One syntax for every amount written as text: claim strings, --spent, the API.
+AMOUNT_TEXTS = [
+    ("0", True),
+    ("7", True),
+    ("32.5", True),
+    ("32.52", True),
+    ("1000000000000", True),
+    ("1000000000000.00", True),
+    ("1000000000000.01", False),
+    ("99999999999999999999999999.99", False),
+    ("012", False),
+    ("1e3", False),
+    ("1_000", False),
+    (" 5", False),
+    ("5 ", False),
+    ("5.", False),
+    (".5", False),
+    ("+5", False),
+    ("-0", False),
+    ("-1", False),
+    ("1.234", False),
+    ("１０００", False),
+    ("٣", False),
+    ("abc", False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize(("text", "valid"), AMOUNT_TEXTS)
+def test_the_claim_schema_and_parse_amount_accept_the_same_strings(text: str, valid: bool) -> None:
+    schema = json.loads((ROOT / "kg/schemas/claim.schema.json").read_text(encoding="utf-8"))
+    amount = {**schema["$defs"]["amount"], "$defs": schema["$defs"]}
+    assert jsonschema.Draft202012Validator(amount).is_valid(text) is valid
+    if valid:
+        assert rb.parse_amount(text) == Decimal(text)
+    else:
+        with pytest.raises(KgError):
+            rb.parse_amount(text)
+    base = {"insured_region": "廊坊", "treatment_region": "北京"}
+    claim = {**base, "items": [{"name": "阿卡波糖", "amount": text}], "spent": text}
+    if valid:
+        assert rb.claim_from_mapping(claim).spent == Decimal(text)
+    else:
+        with pytest.raises(InputError, match="item 1"):
+            rb.claim_from_mapping(claim)
+
+
+def test_json_numbers_exact_to_the_fen_are_amounts(default_store: ox.Store, tmp_path: Path) -> None:
+    # 1e2 and 32.520 are JSON numbers of 100 and 32.52; read from their text, never a float
+    path = tmp_path / "claim.json"
+    items = '[{"name": "阿卡波糖片", "amount": 1e2}, {"name": "阿卡波糖片", "amount": 32.520}]'
+    path.write_text(
+        f'{{"insured_region": "廊坊", "treatment_region": "北京", "date": "2025-06-01",\n'
+        f' "spent": 1.5E1, "items": {items}}}',
+        encoding="utf-8",
+    )
+    claim = rb.load_claim(path)
+    assert [i.amount for i in claim.items] == [Decimal("100.00"), Decimal("32.52")]
+    assert claim.spent == Decimal("15.00")
+    for number, words in (("1e400", "too large"), ("-0", "negative"), ("1.005", "two decimals")):
+        path.write_text(
+            '{"insured_region": "廊坊", "treatment_region": "北京",\n'
+            f' "items": [{{"name": "阿卡波糖片",\n "amount": {number}}}]}}',
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match=words) as error:
+            rb.load_claim(path)
+        assert error.value.line == 3 and "item 1 (阿卡波糖片)" in str(error.value)
+
+
+def test_an_integer_of_5000_digits_is_too_large_at_its_item_and_line(tmp_path: Path) -> None:
+    # Python refuses to convert such an integer (sys.get_int_max_str_digits): not a traceback,
+    # not "invalid YAML value" for a JSON file
+    for suffix, body in ((".json", '"amount": {}}}]}}'), (".yaml", "amount: {}}}]}}")):
+        path = tmp_path / f"claim{suffix}"
+        path.write_text(
+            '{"insured_region": "廊坊", "treatment_region": "北京",\n'
+            '"items": [{"name": "阿卡波糖片",\n' + body.format("9" * 5000),
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match="too large") as error:
+            rb.load_claim(path)
+        assert error.value.line == 3, str(error.value)[:200]
+        assert "item 1 (阿卡波糖片)" in str(error.value) and "YAML" not in str(error.value)
+        assert len(str(error.value)) < 300
+
+
+def test_sums_of_many_items_at_the_bound_are_exact(default_store: ox.Store) -> None:
+    # 30 items of 10^12 yuan (甲 as declared): 3 × 10^13 in scope, × 0.80 = 2.4 × 10^13; the
+    # sum has more digits than a 25-digit amount would leave to Decimal's default 28
+    items = [{"name": "床位费", "category": "甲", "amount": "1000000000000"}] * 30
+    result = rb.reimburse(default_store, r19_claim(items=items))
+    assert result.total == Decimal("30000000000000.00")
+    assert result.fund_pays == Decimal("24000000000000.00")
+    assert result.patient_pays == Decimal("6000000000000.00")
+
+
+def test_the_api_reads_spent_like_the_command_line(default_store: ox.Store) -> None:
+    # 内蒙古, cap 300,000: fund 7,040.00 before the cap
+    claim = rb.load_claim(CLAIMS / "neimenggu-cap-reached.yaml")
+    for spent in (299000, "299000", Decimal("299000")):
+        assert rb.reimburse(default_store, claim, spent=spent).fund_pays == Decimal("1000.00")
+    # a negative spent would lift the fund above the cap; half a fen is no amount
+    for bad, words in (
+        (Decimal("-10000"), "negative"),
+        (Decimal("-0"), "negative"),
+        (Decimal("299999.995"), "two decimals"),
+        ("abc", "not a number"),
+        (Decimal("NaN"), "not a number"),
+        (1.5e13, "too large"),
+        (True, "not an amount"),
+    ):
+        with pytest.raises(InputError, match=words) as error:
+            rb.reimburse(default_store, claim, spent=bad)  # type: ignore[arg-type]
+        assert "spent" in str(error.value)
+    # a Claim built in Python is checked like a file
+    item = dataclasses.replace(claim.items[0], amount=Decimal("-1"))
+    with pytest.raises(InputError, match="item 1"):
+        rb.reimburse(default_store, dataclasses.replace(claim, items=(item,)))
+
+
+def test_negative_zero_is_refused_everywhere(default_store_dir: Path) -> None:
+    result = run(default_store_dir, str(EXAMPLE), "--spent=-0")
+    assert isinstance(result.exception, KgError) and "negative" in str(result.exception)
+    for value in ("-0", -0.0, Decimal("-0.00")):
+        with pytest.raises(KgError, match="negative"):
+            rb.parse_amount(value)
 
 
 def test_rounding_rule_doctest() -> None:
