@@ -502,6 +502,7 @@ class ItemLine:
     number: str | None = None
     declared: bool = False
     source: Any = None  # SourceRef of the catalog
+    reason: dict[str, str] = field(default_factory=dict)  # why the category is unknown
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         item = self.item
@@ -513,16 +514,23 @@ class ItemLine:
             "dosage_form": self.dosage_form or item.dosage_form,
             "amount": money(item.amount),
             "category": self.category,
-            "category_from": "claim"
-            if self.declared
-            else ("catalog" if self.catalog else "unlisted"),
+            "category_from": self.category_from,
             "catalog": self.catalog,
             "number": self.number,
             "category_b_prepay": money(self.prepay),
             "in_scope": money(self.in_scope),
             "source": self.source.as_dict(lang) if self.source is not None else None,
             "line": item.line,
+            "reason": (self.reason.get(lang) or self.reason.get("zh")) if self.reason else None,
         }
+
+    @property
+    def category_from(self) -> str:
+        if self.declared:
+            return "claim"
+        if self.category is None:
+            return "unknown"
+        return "catalog" if self.catalog else "unlisted"
 
 
 @dataclass
@@ -830,26 +838,30 @@ def _catalog_scenario(result: Reimbursement) -> Scenario | None:
 
 
 def _categorize(store: ox.Store, result: Reimbursement) -> None:
+    """Each item's category; every item is listed, also when some cannot be categorized
+    (no catalog region, no catalog in force): those have no category but the reason, and
+    the claim is not computed, missing ``catalog-region`` or ``catalog``."""
     claim = result.claim
-    base: Scenario | bool | None = False  # computed on the first item
+    base = _catalog_scenario(result) if claim.items else None
+    missing: tuple[str, dict[str, str]] | None = None
     for item in claim.items:
-        if base is False:
-            base = _catalog_scenario(result)
         if item.category:
             line = ItemLine(item, item.category, declared=True)
             result.lines.append(line)
-            if isinstance(base, Scenario):
+            if base is not None:
                 _compare_declared(store, result, base, line)
             continue
         if base is None:
-            _miss(result, "catalog-region", result.answer.reasons.get("catalog_region") or {})
-        assert isinstance(base, Scenario)
+            reason = result.answer.reasons.get("catalog_region") or _NO_CATALOG_REGION
+            result.lines.append(ItemLine(item, None, reason=reason))
+            missing = missing or ("catalog-region", reason)
+            continue
         found = _look_up(store, claim, base, item)
         if found is None or found.category is None:
-            reason = found.reason if found is not None and found.reason else {}
-            result.lines.append(ItemLine(item, None))
-            _miss(result, "catalog", reason)
-            return
+            reason = (found.reason if found is not None else None) or _NO_CATALOG
+            result.lines.append(ItemLine(item, None, reason=dict(reason)))
+            missing = missing or ("catalog", dict(reason))
+            continue
         row = found.row
         result.lines.append(
             ItemLine(
@@ -862,6 +874,18 @@ def _categorize(store: ox.Store, result: Reimbursement) -> None:
                 source=found.catalog_sources[0] if found.catalog_sources else None,
             )
         )
+    if missing is not None:
+        _miss(result, *missing)
+
+
+_NO_CATALOG_REGION = {
+    "zh": "无法确定执行哪地目录，项目类别未知",
+    "en": "whose catalog applies is undetermined: the category is unknown",
+}
+_NO_CATALOG = {
+    "zh": "目录地没有生效的目录，项目类别未知",
+    "en": "no catalog in force in the catalog region: the category is unknown",
+}
 
 
 def _look_up(
@@ -1203,6 +1227,11 @@ def _why(res: Resolution) -> dict[str, str]:
 # ------------------------------------------------------------------ text
 
 
+def _shown(value: Any) -> str:
+    """A value of the text report; what is unknown or not given is "—", never "None"."""
+    return "—" if value is None else str(value)
+
+
 def _yes_no(value: bool | None, zh: bool) -> str:
     if value is None:
         return "—"
@@ -1233,13 +1262,14 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         + f"{ctx['insured_pooling_region']['name']} {ctx['insured_pooling_region']['code']} → "
         + f"{ctx['treatment_region']['name']} {ctx['treatment_region']['code']}"
         + f" · {answers['scope']}"
-        + f" · {answers.get('filing_type') or '-'} · {data['claim']['scenario'].get('date')}"
+        + f" · {_shown(answers.get('filing_type'))}"
+        + f" · {_shown(data['claim']['scenario'].get('date'))}"
     )
     out.append(
         ("目录地 " if zh else "catalog region ")
-        + f"{answers['catalog_region']} · "
+        + f"{_shown(answers['catalog_region'])} · "
         + ("政策地 " if zh else "policy region ")
-        + f"{answers['policy_region']} · "
+        + f"{_shown(answers['policy_region'])} · "
         + ("直接结算 " if zh else "direct settlement ")
         + _yes_no(answers["direct_settlement"], zh)
     )
@@ -1250,12 +1280,14 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         out.append(
             f"  {item['index']}. {item['name'] or item['code'] or ''}{form}  {item['amount']}"
             f"  {item['category'] or '?'}{listed}"
-            + (("  支付范围内 " if zh else "  in scope ") + str(item["in_scope"]))
+            + (("  支付范围内 " if zh else "  in scope ") + _shown(item["in_scope"]))
         )
+        if item["reason"]:
+            out.append(f"      {item['reason']}")
     out.append("")
     for step in data["steps"]:
         label = _STEP_FORMAT.get(step["step"], (step["step"], step["step"]))[0 if zh else 1]
-        parts = [f"{label}: {step['value'] if step['value'] is not None else '—'}"]
+        parts = [f"{label}: {_shown(step['value'])}"]
         if step["amount"] is not None:
             words = ("基数", "金额", "结果") if zh else ("base", "amount", "carried")
             parts.append(
@@ -1274,16 +1306,17 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
                 out.append(f"      “{src['quote']}”")
         if step["note"]:
             out.append(f"      {step['note']}")
-    out.append("")
+    if data["steps"]:
+        out.append("")
     out.append(
         ("费用总额 " if zh else "total ")
         + f"{data['total']}  "
         + ("支付范围内 " if zh else "in scope ")
-        + f"{data['in_scope'] or '—'}  "
+        + f"{_shown(data['in_scope'])}  "
         + ("基金支付 " if zh else "fund pays ")
-        + f"{data['fund_pays'] or '—'}  "
+        + f"{_shown(data['fund_pays'])}  "
         + ("个人负担 " if zh else "patient pays ")
-        + f"{data['patient_pays'] or '—'}"
+        + f"{_shown(data['patient_pays'])}"
     )
     for flag in data["flags"]:
         out.append(f"! {flag['code']}: {flag['message']}")

@@ -660,6 +660,59 @@ def test_no_catalog_in_force_is_not_computed(default_store: ox.Store) -> None:
     assert "2026-02-01" in data["missing"][0]["reason"]
 
 
+@pytest.mark.parametrize("date", ["2026-03-01", "2022-07-01", "2024-12-31"])
+def test_without_a_catalog_every_item_is_listed_with_why(
+    default_store_dir: Path, tmp_path: Path, date: str
+) -> None:
+    # R19's two items on dates no shipped catalog covers (nrdl-2024: 2025-01-01 – 2025-12-31)
+    path = tmp_path / "claim.yaml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("2025-06-01", date), encoding="utf-8"
+    )
+    result = run(default_store_dir, str(path), "--format", "json", "--lang", "en")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["total"] == "64.29" and [m["kind"] for m in data["missing"]] == ["catalog"]
+    assert [i["name"] for i in data["items"]] == ["阿卡波糖片", "瑞格列奈片"]
+    for item in data["items"]:
+        assert (item["category"], item["category_from"], item["in_scope"]) == (
+            None,
+            "unknown",
+            None,
+        )
+        assert date in item["reason"]
+    for lang in ("en", "zh"):
+        text = run(default_store_dir, str(path), "--lang", lang)
+        assert text.exit_code == 1
+        assert "1. 阿卡波糖片" in text.output and "2. 瑞格列奈片" in text.output
+        assert "None" not in text.output
+        assert text.output.count(date) >= 3  # the scenario line and each item's reason
+
+
+def test_the_text_report_shows_no_none(default_store: ox.Store) -> None:
+    # 廊坊 insured treated in 廊坊 in 2022: no catalog-region or policy-region rule in force
+    claim = rb.claim_from_mapping(
+        {
+            "insured_region": "廊坊",
+            "treatment_region": "廊坊",
+            "scheme": "employee",
+            "service": "chronic-special-outpatient",
+            "date": "2022-07-01",
+            "items": [{"name": "瑞格列奈片", "dosage_form": "口服常释剂型", "amount": 31.77}],
+        }
+    )
+    result = rb.reimburse(default_store, claim)
+    assert result.to_json("en")["answers"]["catalog_region"] is None
+    for lang, words in (
+        ("en", "catalog region — · policy region —"),
+        ("zh", "目录地 — · 政策地 —"),
+    ):
+        text = rb.render_text(result, lang)
+        assert "None" not in text and words in text
+        assert ("in scope —" if lang == "en" else "支付范围内 —") in text
+
+
 def test_the_schemas_are_valid_and_the_shipped_claims_follow_theirs() -> None:
     claim_schema = json.loads((ROOT / "kg/schemas/claim.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(claim_schema)
