@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,3 +88,13 @@ class ValidationFailed(KgError):
     """The data does not conform to the shapes."""
 
     exit_code = 1
+
+
+def did_you_mean(text: str, accepted: Iterable[str]) -> str:
+    """``; did you mean / 您是否要找: …`` with the close matches, or nothing.
+
+    >>> did_you_mean("item", ["items", "name"])
+    '; did you mean / 您是否要找: items'
+    """
+    close = difflib.get_close_matches(text, list(accepted), n=3, cutoff=0.6)
+    return f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""

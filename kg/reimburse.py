@@ -48,7 +48,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg import query
-from kg.errors import InputError, KgError
+from kg.errors import InputError, KgError, did_you_mean
 from kg.resolve import (
     Answer,
     Context,
@@ -252,6 +252,9 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
         raise InputError(
             path, getattr(data, "line", 1), "a claim is a mapping with items / 报销单应为映射"
         )
+    vocab = load_vocabulary()
+    accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
+    _check_keys(data, path, accepted)
     amounts, spent = _read_amounts(data, path)
     checked = jsonable(data)  # the schema sees the amounts as read, in their one syntax
     for index, amount in amounts.items():
@@ -263,17 +266,6 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
         err = errors[0]
         where = list(err.path)
         raise InputError(path, line_at(data, where), f"{_where(data, where)}{_schema_message(err)}")
-    vocab = load_vocabulary()
-    accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
-    unknown = sorted(set(data) - set(accepted) - set(CLAIM_KEYS))
-    if unknown:
-        key = unknown[0]
-        raise InputError(
-            path,
-            _key_line(data, key),
-            f"unknown claim key '{key}' / 未知的键; "
-            f"accepted: {', '.join([*CLAIM_KEYS, *accepted])}",
-        )
     try:
         scenario = Scenario.from_mapping({k: data[k] for k in data if k in accepted}, vocab)
     except KgError as exc:
@@ -304,6 +296,22 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
     )
 
 
+def _check_keys(data: dict[str, Any], path: Path | None, accepted: list[str]) -> None:
+    """The first key (in the file's order) that is no claim key, at its own line: an item's
+    key written for the whole claim, a misspelt key (``item:`` for ``items:``)."""
+    known = [*CLAIM_KEYS, *accepted]
+    unknown = [k for k in data if k not in known]
+    if not unknown:
+        return
+    key = min(unknown, key=lambda k: _key_line(data, k) or 0)
+    hint = did_you_mean(key, known)
+    if key in ITEM_KEYS:
+        message = f"'{key}' belongs to each entry of items, not to the claim / 应写在各项目中"
+    else:
+        message = f"unknown claim key '{key}' / 未知的键"
+    raise InputError(path, _key_line(data, key), f"{message}{hint}; accepted: {', '.join(known)}")
+
+
 def _read_amounts(data: dict[str, Any], path: Path | None) -> tuple[dict[int, Decimal], Any]:
     """The items' amounts (by index) and ``spent``, each read by :func:`parse_amount`."""
     amounts: dict[int, Decimal] = {}
@@ -323,8 +331,6 @@ def _read_amounts(data: dict[str, Any], path: Path | None) -> tuple[dict[int, De
 
 
 def _schema_message(err: Any) -> str:
-    if err.validator == "not":
-        return "item, dosage_form and item_category belong to each entry of items / 应写在各项目中"
     if err.validator == "anyOf" and list(err.path)[:1] == ["items"]:
         return "an item needs a name, a code or a declared category / 项目须有名称、编号或类别"
     return str(err.message)

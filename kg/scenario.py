@@ -21,7 +21,6 @@ case and a scenario or expected value outside its vocabulary, with close matches
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, KgError
+from kg.errors import InputError, KgError, did_you_mean
 from kg.resolve import (
     FILING_CATEGORY_ANSWER,
     REGION_ROLE_KEYS,
@@ -187,7 +186,7 @@ def _schema_error(path: Path, data: Any, errors: list[Any]) -> None:
     raise InputError(
         path,
         line_at(data, [*err.absolute_path, key]),
-        f"{where}: unknown key '{key}' / 未知的键{_did_you_mean(key, accepted)} "
+        f"{where}: unknown key '{key}' / 未知的键{did_you_mean(key, accepted)} "
         f"(accepted: {', '.join(accepted)})",
     )
 
@@ -241,14 +240,8 @@ def _check_expected(path: Path, line: int, key: str, value: Any, vocab: Vocabula
 
 
 def _not_in_vocabulary(key: str, value: Any, accepted: list[str]) -> str:
-    hint = _did_you_mean(str(value), accepted)
+    hint = did_you_mean(str(value), accepted)
     return f"{key}: '{value}' is not one of {', '.join(accepted)} / 不在词表中{hint}"
-
-
-def _did_you_mean(text: str, accepted: list[str]) -> str:
-    """``; did you mean / 您是否要找: …`` with the close matches, or nothing."""
-    close = difflib.get_close_matches(text, accepted, n=3, cutoff=0.6)
-    return f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
 
 
 # ------------------------------------------------------------------ comparing

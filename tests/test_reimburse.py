@@ -379,6 +379,9 @@ BAD = [
     ("Claim-negative-zero-amount.yaml", 8, ["item 1", "-0.0", "negative"]),
     ("Claim-exponent-string-amount.yaml", 8, ["item 1", "'1e3'", "decimal digits"]),
     ("Claim-fullwidth-amount.yaml", 8, ["item 1", "'１０００'", "decimal digits"]),
+    # a key given twice is named with its item; a misspelt items at its own line, not line 1
+    ("Claim-duplicate-key.yaml", 11, ["item 2", "duplicate key 'amount'"]),
+    ("Claim-misspelt-items.yaml", 3, ["'item'", "each entry of items", "did you mean", "items"]),
     # W-164 is 瑞格列奈, not 阿卡波糖 (W-144): the code is not ignored
     ("Claim-name-and-code-disagree.yaml", 9, ["item 2", "W-144", "W-164", "瑞格列奈"]),
 ]
@@ -418,7 +421,7 @@ def test_amounts_with_more_than_two_decimals_or_unknown_keys_are_input_errors() 
         rb.claim_from_mapping({**base, "items": [{"name": "阿卡波糖", "amount": 1.005}]})
     with pytest.raises(InputError, match="unknown claim key 'colour'"):
         rb.claim_from_mapping({**base, "colour": "red", "items": [{"name": "x", "amount": 1}]})
-    with pytest.raises(InputError, match="belong to each entry"):
+    with pytest.raises(InputError, match="belongs to each entry"):
         rb.claim_from_mapping({**base, "item": "x", "items": [{"name": "x", "amount": 1}]})
 
 
