@@ -197,15 +197,19 @@ def _known_key(key: str, keys: set[str], vocab: Any) -> bool:
     return key in keys or key == SELECTION_KEY
 
 
-def _check_notations(path: Path, scen: LineDict, vocab: Any) -> None:
-    """Vocabulary values (scheme, filing type, service, level, …) are checked at load time."""
+def _check_notations(path: Path, scen: LineDict, vocab: Vocabulary) -> None:
+    """Vocabulary values (scheme, filing type, service, level, …) are checked at load time:
+    a notation or a label of a concept (``门诊慢特病``, :meth:`Vocabulary.find`)."""
     for key, value in scen.items():
         scheme = vocab.scheme_for_key.get(key)
         if scheme is None or value is None:
             continue
-        if vocab.concept(scheme, str(value)) is None:
+        if vocab.find(scheme, str(value).strip()) is None:
+            words = vocab.words(scheme)
             raise InputError(
-                path, scen.line_of(key), _not_in_vocabulary(key, value, vocab.notations(scheme))
+                path,
+                scen.line_of(key),
+                _not_in_vocabulary(key, value, vocab.notations(scheme), words),
             )
 
 
@@ -239,8 +243,14 @@ def _check_expected(path: Path, line: int, key: str, value: Any, vocab: Vocabula
                 raise InputError(path, line, _not_in_vocabulary(key, text, accepted))
 
 
-def _not_in_vocabulary(key: str, value: Any, accepted: list[str]) -> str:
+def _not_in_vocabulary(
+    key: str, value: Any, accepted: list[str], words: dict[str, str] | None = None
+) -> str:
+    """The codes a value may be, and the close ones; ``words`` (label → notation) also
+    finds codes by their labels (``门诊慢特`` → chronic-special-outpatient)."""
     hint = did_you_mean(str(value), accepted)
+    if words and not hint:
+        hint = did_you_mean(str(value), words)
     return f"{key}: '{value}' is not one of {', '.join(accepted)} / 不在词表中{hint}"
 
 

@@ -151,6 +151,27 @@ def r19_claim(**changes: object) -> rb.Claim:
     return rb.claim_from_mapping({**scenario, **changes})
 
 
+def test_a_claim_may_name_vocabulary_values_by_their_labels(default_store: ox.Store) -> None:
+    claim = r19_claim(
+        scheme="职工",
+        filing_type="异地安置退休人员",
+        service="门诊慢特病",
+        items=[
+            {"name": "阿卡波糖片", "amount": "32.52"},
+            {"name": "瑞格列奈片", "amount": "31.77"},
+        ],
+    )
+    data = rb.reimburse(default_store, claim).to_json("zh")
+    assert data["fund_pays"] == "48.89"
+    # JSON keeps the stable codes
+    scenario = data["claim"]["scenario"]
+    assert (scenario["scheme"], scenario["filing_type"], scenario["service"]) == (
+        "employee",
+        "retiree-relocated",
+        "chronic-special-outpatient",
+    )
+
+
 def test_a_name_and_a_code_of_the_same_row_are_accepted(default_store: ox.Store) -> None:
     claim = r19_claim(items=[{"name": "瑞格列奈片", "code": "W-164", "amount": "31.77"}])
     (line,) = rb.reimburse(default_store, claim).to_json("en")["items"]
