@@ -743,13 +743,15 @@ def _kind(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -> Re
         shown = {n: json_value(r.value) if r.winner else None for n, r in by_member.items()}
         if all(v == (json_value(res.value) if res.winner else None) for v in shown.values()):
             continue
-        values = ", ".join(f"{n} {'—' if v is None else v}" for n, v in shown.items())
+        values = ", ".join(f"{n} {_shown(v)}" for n, v in shown.items())
+        values_zh = "、".join(f"{vocab.value_label(key, n)} {_shown(v)}" for n, v in shown.items())
+        what = f"{vocab.key_label(key)}（{key}）"
         _miss(
             result,
             kind,
             {
-                "zh": f"{key} {value} 是类别，参保地的“{kind_label(kind, 'zh')}”因具体类型而异"
-                f"（{values}）：请给出具体的 {key}",
+                "zh": f"{what}“{vocab.value_label(key, value)}”是类别，参保地的"
+                f"“{kind_label(kind, 'zh')}”因具体类型而异（{values_zh}）：请给出具体的{what}",
                 "en": f"{key} {value} is a class and the insured region's {kind} differs by "
                 f"its members ({values}): give the specific {key}",
             },
@@ -1233,6 +1235,18 @@ def _why(res: Resolution) -> dict[str, str]:
 # ------------------------------------------------------------------ text
 
 
+# Missing parameters that are no rule kind (the others are called by kind_label).
+_MISSING_LABELS = {"catalog": {"zh": "生效的医保目录", "en": "catalog in force"}}
+
+
+def _label_of(key: str, value: str | None, lang: str) -> str:
+    """A vocabulary value for people: its label in Chinese text (跨省异地就医), its code in
+    English text (cross-province), as JSON keeps it."""
+    if value is None:
+        return "—"
+    return load_vocabulary().value_label(key, value) if lang == "zh" else value
+
+
 def _shown(value: Any) -> str:
     """A value of the text report; what is unknown or not given is "—", never "None"."""
     return "—" if value is None else str(value)
@@ -1267,8 +1281,8 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         ("情景: 参保地 " if zh else "scenario: insured ")
         + f"{ctx['insured_pooling_region']['name']} {ctx['insured_pooling_region']['code']} → "
         + f"{ctx['treatment_region']['name']} {ctx['treatment_region']['code']}"
-        + f" · {answers['scope']}"
-        + f" · {_shown(answers.get('filing_type'))}"
+        + f" · {_label_of('scope', answers['scope'], lang)}"
+        + f" · {_label_of('filing_type', answers.get('filing_type'), lang)}"
         + f" · {_shown(data['claim']['scenario'].get('date'))}"
     )
     out.append(
@@ -1327,8 +1341,9 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
     for flag in data["flags"]:
         out.append(f"! {flag['code']}: {flag['message']}")
     for miss in data["missing"]:
+        kind = _MISSING_LABELS.get(miss["kind"], {}).get(lang) or kind_label(miss["kind"], lang)
         out.append(
-            ("无法计算：缺少 " if zh else "cannot compute: missing ")
-            + f"{miss['kind']} — {miss['reason']}"
+            (f"无法计算：缺少“{kind}”" if zh else f"cannot compute: missing {miss['kind']}")
+            + f" — {miss['reason']}"
         )
     return "\n".join(out) + "\n"

@@ -915,7 +915,9 @@ def _no_rule_reason(ctx: Context, kind: str, missing: list[tuple[RuleRecord, lis
     if missing:
         needs = sorted({k for _, keys in missing for k in keys})
         ids = ", ".join(r.id for r, _ in missing[:5])
-        zh += f"；规则 {ids} 需要情景给出 {', '.join(needs)}"
+        vocab = load_vocabulary()
+        needs_zh = "、".join(f"{k}（{vocab.key_label(k)}）" for k in needs)
+        zh += f"；规则 {ids} 需要情景给出 {needs_zh}"
         en += f"; rules {ids} need {', '.join(needs)}, which the scenario does not give"
     return {"zh": zh, "en": en}
 

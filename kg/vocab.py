@@ -377,6 +377,23 @@ class Vocabulary:
         labels = self.labels.get(iri, {})
         return labels.get(lang) or labels.get("zh") or labels.get("en")
 
+    def key_label(self, key: str, lang: str = "zh") -> str:
+        """What a scenario key is called: its concept scheme's label (``filing_type`` →
+        异地就医备案类型), else its condition property's, else the key."""
+        scheme = self.scheme_for_key.get(key)
+        for iri in (VOCAB + scheme if scheme else None, self.condition_keys.get(key)):
+            label = self.label(iri, lang) if iri else None
+            if label:
+                return label
+        return key
+
+    def value_label(self, key: str, notation: str, lang: str = "zh") -> str:
+        """What a value of a scenario key is called (``retiree-relocated`` → 异地安置退休人员),
+        else the value as given."""
+        scheme = self.scheme_for_key.get(key)
+        iri = self.concept(scheme, notation) if scheme else None
+        return (self.label(iri, lang) if iri else None) or notation
+
     def narrower(self, iri: str) -> list[str]:
         """The notations of the concepts directly narrower than a concept (the members of a
         class: ``temporary`` → emergency, other-temporary, referral), sorted."""

@@ -284,6 +284,37 @@ def test_a_filing_class_whose_members_differ_asks_for_the_filing_type(
     assert rb.reimburse(default_store, as_class).fund_pays == Decimal("48.89")
 
 
+def test_chinese_text_says_vocabulary_values_by_their_labels(default_store: ox.Store) -> None:
+    result = rb.reimburse(
+        default_store, rb.load_claim(CLAIMS / "jiangxi-pool-temporary-class.yaml")
+    )
+    text = rb.render_text(result, "zh")
+    assert "· 跨省异地就医 · 跨省临时外出就医人员 ·" in text
+    assert "无法计算：缺少“异地就医先行自付比例”" in text
+    for word in (
+        "异地急诊抢救人员 0.1",
+        "其他跨省临时外出就医人员 0.2",
+        "请给出具体的异地就医备案类型",
+    ):
+        assert word in text
+    body = text.split("\n", 1)[1]  # after the title: the claim's name
+    for code in ("cross-province", "cross-region-prepay", "temporary", "emergency", "referral"):
+        assert code not in body
+    # JSON keeps the stable codes; English text too
+    data = result.to_json("zh")
+    assert data["answers"]["scope"] == "cross-province"
+    assert [m["kind"] for m in data["missing"]] == ["cross-region-prepay"]
+    assert "· cross-province · temporary ·" in rb.render_text(result, "en")
+    # a missing parameter that is no rule kind, and a key the rules need
+    missing = rb.reimburse(default_store, r19_claim(date="2026-03-01", items=[
+        {"name": "阿卡波糖片", "amount": 10}]))  # fmt: skip
+    assert "缺少“生效的医保目录”" in rb.render_text(missing, "zh")
+    admission = rb.reimburse(
+        default_store, rb.load_claim(CLAIMS / "neimenggu-admission-not-given.yaml")
+    )
+    assert "需要情景给出 admission（住院次序）" in rb.render_text(admission, "zh")
+
+
 def test_a_category_b_item_without_a_prepay_rule_is_not_computed(default_store: ox.Store) -> None:
     # 江西省本级 has no 乙类先行自付 rule in the graph: a 乙 drug cannot be priced.
     claim = rb.claim_from_mapping(
