@@ -479,7 +479,17 @@ def test_amounts_with_more_than_two_decimals_or_unknown_keys_are_input_errors() 
 
 def test_spent_is_read_like_the_amounts(default_store_dir: Path) -> None:
     # 1.234 is not rounded to 1.23: rejected like an item amount with three decimals
-    for spent, words in (("1.234", "two decimals"), ("abc", "not a number"), ("-1", "negative")):
+    for spent, words in (
+        ("1.234", "two decimals"),
+        ("abc", "not a number"),
+        ("-1", "negative"),
+        # one syntax with the claims' string amounts: no exponent, _, space, 5. or full width
+        ("1e3", "decimal digits"),
+        ("1_000", "decimal digits"),
+        (" 5", "decimal digits"),
+        ("5.", "decimal digits"),
+        ("１０００", "decimal digits"),
+    ):
         result = run(default_store_dir, str(EXAMPLE), "--spent", spent)
         assert result.exit_code != 0 and isinstance(result.exception, KgError), result.output
         assert result.exception.exit_code == 2
