@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import doctest
 import json
 import os
 import re
@@ -229,6 +230,13 @@ def test_vocabulary_values_by_notation_or_label(words: tuple[str, str, str]) -> 
     found = Scenario.from_mapping({**given, "admission": "年度内首次住院"})
     assert (found.scheme, found.filing_type, found.service) == R19_CODES
     assert found.conditions == {"admission": "first"}
+
+
+def test_doctests_of_the_vocabulary_and_the_hints() -> None:
+    from kg import errors, vocab
+
+    for module in (vocab, errors):
+        assert doctest.testmod(module).failed == 0
 
 
 def test_every_label_names_one_concept_of_its_scheme() -> None:
