@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,3 +88,19 @@ class ValidationFailed(KgError):
     """The data does not conform to the shapes."""
 
     exit_code = 1
+
+
+def did_you_mean(text: str, accepted: Iterable[str] | Mapping[str, str]) -> str:
+    """``; did you mean / 您是否要找: …`` with the close matches, or nothing.
+
+    ``accepted`` may map each word to how it is shown (a label to its code).
+
+    >>> did_you_mean("item", ["items", "name"])
+    '; did you mean / 您是否要找: items'
+    >>> did_you_mean("门诊慢特", {"门诊慢特病": "chronic-special-outpatient", "住院": "inpatient"})
+    '; did you mean / 您是否要找: chronic-special-outpatient'
+    """
+    shown = accepted if isinstance(accepted, Mapping) else {w: w for w in accepted}
+    close = difflib.get_close_matches(text, list(shown), n=3, cutoff=0.6)
+    named = list(dict.fromkeys(shown[w] for w in close))
+    return f"; did you mean / 您是否要找: {', '.join(named)}" if named else ""

@@ -28,17 +28,27 @@ Order (one step per line of the result, amounts in yuan rounded to the fen, see
 from __future__ import annotations
 
 import dataclasses
+import decimal
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import (
+    ROUND_HALF_UP,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+    localcontext,
+)
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg import query
-from kg.errors import InputError, KgError
+from kg.errors import InputError, KgError, did_you_mean
 from kg.resolve import (
     Answer,
     Context,
@@ -52,7 +62,15 @@ from kg.resolve import (
     resolve_scenario,
     which_rule,
 )
-from kg.sources.yamlio import LineDict, LineList, line_at, load_yaml, schema_errors
+from kg.sources.yamlio import (
+    LineDict,
+    LineList,
+    NumberText,
+    jsonable,
+    line_at,
+    load_yaml,
+    schema_errors,
+)
 from kg.vocab import load_vocabulary
 
 __all__ = [
@@ -72,9 +90,24 @@ SCHEMA = Path(__file__).resolve().parent / "schemas" / "claim.schema.json"
 EXAMPLES = Path(__file__).resolve().parent / "examples" / "claims"
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
-# A YAML or JSON number is read as a binary float, which holds every amount with two
-# decimals exactly below 2**46 yuan (its step there is 2**-7 < 0.01); above, the fen is lost.
-FLOAT_EXACT = 2**46
+# The largest amount a claim, --spent or the API may give: 10^12 yuan (一万亿元), far above any
+# bill or year of fund payments (annual caps are some 10^5–10^6 yuan). With at most two
+# decimals such an amount has at most 15 significant digits, so a float given through the
+# Python API still holds it to the fen, and sums and products stay far inside MONEY.
+MAX_AMOUNT = Decimal(10) ** 12
+# The arithmetic of a claim: enough digits that no sum of amounts and no product with a rate
+# of the graph is ever rounded before fen() rounds it (a claim of a million items of
+# MAX_AMOUNT times a rate of 30 digits needs 50); an overflow would raise, never round.
+MONEY = decimal.Context(
+    prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, Overflow, DivisionByZero]
+)
+# How an amount is written (strings, --spent, unquoted YAML numbers): ASCII decimal digits
+# without a leading zero, a point and one or two decimals. kg/schemas/claim.schema.json says
+# the same (a test compares them).
+AMOUNT_SYNTAX = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]{1,2})?")
+# A JSON number (RFC 8259): an unquoted number of a claim file may also have more decimals
+# or an exponent when its value is exact to the fen (1e2 is 100, 32.520 is 32.52).
+JSON_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 # Claim keys that are not scenario keys.
 CLAIM_KEYS = ("name", "description", "items", "spent")
 # Scenario keys that belong to each item, not to the claim.
@@ -108,7 +141,7 @@ def fen(amount: Decimal) -> Decimal:
     >>> fen(Decimal("0.125")), fen(Decimal("0.124")), fen(Decimal("7"))
     (Decimal('0.13'), Decimal('0.12'), Decimal('7.00'))
     """
-    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP, context=MONEY)
 
 
 def money(amount: Decimal | None) -> str | None:
@@ -168,7 +201,8 @@ def example_claim(name: str = "r19-langfang-beijing") -> Path:
 
 
 def _where(data: Any, path: list[Any]) -> str:
-    """``item 2 (瑞格列奈片)`` for an error inside the items list."""
+    """``item 2 (瑞格列奈片) / 第2项: `` for an error inside the items list (the name when
+    the items are known)."""
     if len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
         items = data.get("items") if isinstance(data, dict) else None
         entry = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
@@ -180,23 +214,25 @@ def _where(data: Any, path: list[Any]) -> str:
 
 
 def load_claim(path: Path) -> Claim:
-    """Read a claim file (YAML or JSON); every problem is an :class:`InputError` with its line."""
+    """Read a claim file (YAML or JSON); every problem is an :class:`InputError` with its line.
+
+    Unquoted numbers are read as written (:class:`~kg.sources.yamlio.NumberText`) and then
+    by :func:`parse_amount`, so that YAML 1.1 cannot turn ``012`` into 10 on the way in.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "no such claim file / 报销单文件不存在")
     if path.suffix.lower() == ".json":
         _check_json(path)
-    try:
-        data = load_yaml(path)
-    except ValueError as exc:
-        raise InputError(path, None, f"invalid YAML value: {exc}") from None
+    data = load_yaml(path, number_text=True, where=lambda at: _where(None, at))
     return claim_from_mapping(data, path)
 
 
 def _check_json(path: Path) -> None:
     """JSON syntax errors said as such (the file is then read with lines like YAML)."""
     try:
-        json.loads(path.read_bytes())
+        # numbers as text: their size and form are for parse_amount to judge
+        json.loads(path.read_bytes(), parse_int=str, parse_float=str, parse_constant=str)
     except json.JSONDecodeError as exc:
         raise InputError(
             path, exc.lineno, f"JSON syntax error / JSON 语法错误: {exc.msg}", exc.colno
@@ -216,22 +252,20 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
         raise InputError(
             path, getattr(data, "line", 1), "a claim is a mapping with items / 报销单应为映射"
         )
-    errors = schema_errors(SCHEMA, data)
+    vocab = load_vocabulary()
+    accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
+    _check_keys(data, path, accepted)
+    amounts, spent = _read_amounts(data, path)
+    checked = jsonable(data)  # the schema sees the amounts as read, in their one syntax
+    for index, amount in amounts.items():
+        checked["items"][index]["amount"] = str(amount)
+    if spent is not None:
+        checked["spent"] = str(spent)
+    errors = schema_errors(SCHEMA, checked)
     if errors:
         err = errors[0]
         where = list(err.path)
         raise InputError(path, line_at(data, where), f"{_where(data, where)}{_schema_message(err)}")
-    vocab = load_vocabulary()
-    accepted = [k for k in Scenario.accepted_keys(vocab) if k not in ITEM_KEYS]
-    unknown = sorted(set(data) - set(accepted) - set(CLAIM_KEYS))
-    if unknown:
-        key = unknown[0]
-        raise InputError(
-            path,
-            _key_line(data, key),
-            f"unknown claim key '{key}' / 未知的键; "
-            f"accepted: {', '.join([*CLAIM_KEYS, *accepted])}",
-        )
     try:
         scenario = Scenario.from_mapping({k: data[k] for k in data if k in accepted}, vocab)
     except KgError as exc:
@@ -239,44 +273,64 @@ def claim_from_mapping(data: Any, path: Path | None = None) -> Claim:
     raw_items = data["items"]
     items = []
     for i, entry in enumerate(raw_items):
-        line = raw_items.line_of(i) if isinstance(raw_items, LineList) else None
-        amount = _amount(entry["amount"], path, _key_line(entry, "amount") or line, i, entry)
         items.append(
             ClaimItem(
                 index=i + 1,
-                amount=amount,
+                amount=amounts[i],
                 name=_text(entry.get("name")),
                 code=_text(entry.get("code")),
                 dosage_form=_text(entry.get("dosage_form")),
                 category=_text(entry.get("category")),
                 note=_text(entry.get("note")),
-                line=line,
+                line=raw_items.line_of(i) if isinstance(raw_items, LineList) else None,
             )
         )
-    spent = (
-        _amount(data["spent"], path, _key_line(data, "spent"), None, None)
-        if "spent" in data
-        else ZERO
-    )
     return Claim(
         scenario=scenario,
         items=tuple(items),
         name=_text(data.get("name")),
-        spent=spent,
+        spent=ZERO if spent is None else spent,
         path=path,
         line=getattr(data, "line", None),
         key_lines=dict(getattr(data, "key_lines", {})),
     )
 
 
+def _check_keys(data: dict[str, Any], path: Path | None, accepted: list[str]) -> None:
+    """The first key (in the file's order) that is no claim key, at its own line: an item's
+    key written for the whole claim, a misspelt key (``item:`` for ``items:``)."""
+    known = [*CLAIM_KEYS, *accepted]
+    unknown = [k for k in data if k not in known]
+    if not unknown:
+        return
+    key = min(unknown, key=lambda k: _key_line(data, k) or 0)
+    hint = did_you_mean(key, known)
+    if key in ITEM_KEYS:
+        message = f"'{key}' belongs to each entry of items, not to the claim / 应写在各项目中"
+    else:
+        message = f"unknown claim key '{key}' / 未知的键"
+    raise InputError(path, _key_line(data, key), f"{message}{hint}; accepted: {', '.join(known)}")
+
+
+def _read_amounts(data: dict[str, Any], path: Path | None) -> tuple[dict[int, Decimal], Any]:
+    """The items' amounts (by index) and ``spent``, each read by :func:`parse_amount`."""
+    amounts: dict[int, Decimal] = {}
+    items = data.get("items")
+    if isinstance(items, list):
+        for i, entry in enumerate(items):
+            if isinstance(entry, dict) and "amount" in entry:
+                line = _key_line(entry, "amount")
+                if line is None and isinstance(items, LineList):
+                    line = items.line_of(i)
+                what = _where(data, ["items", i]) + "amount"
+                amounts[i] = _amount(entry["amount"], path, line, what)
+    spent = None
+    if "spent" in data:
+        spent = _amount(data["spent"], path, _key_line(data, "spent"), "spent")
+    return amounts, spent
+
+
 def _schema_message(err: Any) -> str:
-    if err.validator == "oneOf" and list(err.path)[-1:] in (["amount"], ["spent"]):
-        return (
-            f"amount {err.instance!r} is not a non-negative yuan amount with at most two "
-            f"decimals / 金额须为非负数，最多两位小数"
-        )
-    if err.validator == "not":
-        return "item, dosage_form and item_category belong to each entry of items / 应写在各项目中"
     if err.validator == "anyOf" and list(err.path)[:1] == ["items"]:
         return "an item needs a name, a code or a declared category / 项目须有名称、编号或类别"
     return str(err.message)
@@ -292,15 +346,7 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value).strip() or None
 
 
-def _amount(
-    value: Any, path: Path | None, line: int | None, index: int | None, entry: Any
-) -> Decimal:
-    what = "spent"
-    if index is not None:
-        label = entry.get("name") or entry.get("code") or "" if isinstance(entry, dict) else ""
-        what = (
-            f"item {index + 1}" + (f" ({label})" if label else "") + f" / 第{index + 1}项: amount"
-        )
+def _amount(value: Any, path: Path | None, line: int | None, what: str) -> Decimal:
     try:
         return parse_amount(value, what)
     except KgError as exc:
@@ -308,37 +354,103 @@ def _amount(
 
 
 def parse_amount(value: Any, what: str = "amount") -> Decimal:
-    """Yuan as a claim or ``--spent`` gives them: not negative, exact to the fen.
+    """Yuan as a claim, ``--spent`` or the Python API gives them; the one reader of amounts.
+
+    A string (``"32.52"``, ``--spent 32.52``) is ASCII decimal digits without a leading zero,
+    with at most two decimals (:data:`AMOUNT_SYNTAX`). An unquoted number of a claim file
+    (:class:`~kg.sources.yamlio.NumberText`) is a JSON number exact to the fen (``32.52``,
+    ``1e2``); YAML 1.1's other number forms (``012`` octal, ``1:30`` sexagesimal, ``0x10``,
+    ``1_000``, ``.5``) are errors, not silently other amounts. Python numbers (``int``,
+    ``float``, ``Decimal``) are taken by value. No amount is negative (nor ``-0``), none is
+    above :data:`MAX_AMOUNT`.
 
     Raises:
-        KgError: not a number, negative, more than two decimals, or a number too large for
-            the binary float it was read as to hold its fen; the message starts with ``what``.
+        KgError: the message starts with ``what`` and says what is wrong.
 
-    >>> parse_amount("32.52"), parse_amount(7)
-    (Decimal('32.52'), Decimal('7.00'))
+    >>> parse_amount("32.52"), parse_amount(7), parse_amount(Decimal("0.5"))
+    (Decimal('32.52'), Decimal('7.00'), Decimal('0.50'))
     """
+    if isinstance(value, NumberText):
+        return _checked(_number_text(value, what), str(value), what)
+    if isinstance(value, str):
+        return _checked(_string(value, what), value, what)
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+        raise KgError(f"{what} {value!r} is not an amount / 金额应为数字")
+    if isinstance(value, float):
+        # repr is the shortest decimal that reads back as the same float: what was typed
+        return _checked(Decimal(repr(value)), None, what)
+    return _checked(Decimal(value), None, what)
+
+
+_NOT_DECIMAL = (
+    'write decimal digits with at most two decimals, such as 32.52 or "32.52" / '
+    "金额应写成十进制数字，最多两位小数"
+)
+
+
+def _string(text: str, what: str) -> Decimal:
+    if AMOUNT_SYNTAX.fullmatch(text):
+        return Decimal(text)
+    shown = _shown_text(text)
+    if re.fullmatch(r"-(0|[1-9][0-9]*)(\.[0-9]+)?", text):
+        raise KgError(f"{what} {shown} is negative / 金额为负数")
+    if re.fullmatch(r"(0|[1-9][0-9]*)\.[0-9]{3,}", text):
+        raise KgError(f"{what} {shown} has more than two decimals (fen) / 金额精确到分")
     try:
-        amount = Decimal(str(value))
+        number = Decimal(text)
     except InvalidOperation:
-        amount = Decimal("NaN")
+        number = Decimal("NaN")
+    if number.is_nan() or number.is_infinite():
+        raise KgError(f"{what} '{shown}' is not a number / 金额不是数字")
+    raise KgError(f"{what} '{shown}' is not written as an amount: {_NOT_DECIMAL}")
+
+
+def _number_text(text: NumberText, what: str) -> Decimal:
+    """An unquoted number of a claim file: a JSON number, else a YAML 1.1 form refused."""
+    if JSON_NUMBER.fullmatch(text):
+        return Decimal(str(text))
+    read_as = text.read_as
+    if isinstance(read_as, float) and math.isnan(read_as):
+        raise KgError(f"{what} {text} is not a number / 金额不是数字")
+    if isinstance(read_as, float) and math.isinf(read_as):
+        raise KgError(f"{what} {text} is not a finite amount / 金额不是有限数")
+    digits = text.lstrip("+").lstrip("0")
+    hint = (
+        f'write {digits} or "{digits}" / 请写成 {digits}'
+        if AMOUNT_SYNTAX.fullmatch(digits)
+        else _NOT_DECIMAL
+    )
+    read = f" (YAML 1.1 reads it as {read_as})" if read_as is not None else ""
+    raise KgError(f"{what} {_shown_text(text)} is not a decimal number{read}; {hint}")
+
+
+def _checked(amount: Decimal, text: str | None, what: str) -> Decimal:
+    """The value checks every amount passes, however it was written."""
+    shown = _shown_text(text) if text is not None else _shown_number(amount)
     if amount.is_nan():
-        raise KgError(f"{what} '{value}' is not a number / 金额不是数字")
+        raise KgError(f"{what} '{shown}' is not a number / 金额不是数字")
     if amount.is_infinite():
-        raise KgError(f"{what} {value} is not a finite amount / 金额不是有限数")
-    if amount < 0:
-        raise KgError(f"{what} {value} is negative / 金额为负数")
-    if isinstance(value, float) and amount >= FLOAT_EXACT:
+        raise KgError(f"{what} {shown} is not a finite amount / 金额不是有限数")
+    if amount.is_signed():  # also -0: an amount has no sign
+        raise KgError(f"{what} {shown} is negative / 金额为负数")
+    if amount > MAX_AMOUNT:
         raise KgError(
-            f"{what} {value} (the number as read) is too large for a float to hold to the "
-            f"fen; write it as a string in quotes / 数值过大，无法精确到分，请加引号写成字符串"
+            f"{what} {shown} is too large: at most {MAX_AMOUNT:,} yuan / 金额过大，不超过一万亿元"
         )
-    try:
-        exact = amount == amount.quantize(FEN)
-    except InvalidOperation:  # more digits than the decimal context holds
-        raise KgError(f"{what} {value} is too large / 金额过大") from None
-    if not exact:
-        raise KgError(f"{what} {value} has more than two decimals (fen) / 金额精确到分")
+    if amount != amount.quantize(FEN, context=MONEY):
+        raise KgError(f"{what} {shown} has more than two decimals (fen) / 金额精确到分")
     return fen(amount)
+
+
+def _shown_text(text: str) -> str:
+    """An amount as given, shortened when it is too long to show."""
+    return text if len(text) <= 40 else f"{text[:20]}… ({len(text)} characters)"
+
+
+def _shown_number(amount: Decimal) -> str:
+    if amount.is_finite() and amount.adjusted() > 30:
+        return f"{amount:.6E}"
+    return str(amount)
 
 
 # ------------------------------------------------------------------ the result
@@ -396,6 +508,7 @@ class ItemLine:
     number: str | None = None
     declared: bool = False
     source: Any = None  # SourceRef of the catalog
+    reason: dict[str, str] = field(default_factory=dict)  # why the category is unknown
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         item = self.item
@@ -407,16 +520,23 @@ class ItemLine:
             "dosage_form": self.dosage_form or item.dosage_form,
             "amount": money(item.amount),
             "category": self.category,
-            "category_from": "claim"
-            if self.declared
-            else ("catalog" if self.catalog else "unlisted"),
+            "category_from": self.category_from,
             "catalog": self.catalog,
             "number": self.number,
             "category_b_prepay": money(self.prepay),
             "in_scope": money(self.in_scope),
             "source": self.source.as_dict(lang) if self.source is not None else None,
             "line": item.line,
+            "reason": (self.reason.get(lang) or self.reason.get("zh")) if self.reason else None,
         }
+
+    @property
+    def category_from(self) -> str:
+        if self.declared:
+            return "claim"
+        if self.category is None:
+            return "unknown"
+        return "catalog" if self.catalog else "unlisted"
 
 
 @dataclass
@@ -454,7 +574,7 @@ class Reimbursement:
 
     @property
     def patient_pays(self) -> Decimal | None:
-        return None if self.fund_pays is None else self.total - self.fund_pays
+        return None if self.fund_pays is None else MONEY.subtract(self.total, self.fund_pays)
 
     def to_json(self, lang: str = "zh") -> dict[str, Any]:
         """The JSON result of docs/reimburse.md (kg/schemas/reimbursement.schema.json)."""
@@ -505,17 +625,32 @@ class _Missing(Exception):
     """A parameter the graph does not give: the computation stops there."""
 
 
-def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Reimbursement:
+def reimburse(
+    store: ox.Store, claim: Claim, spent: Decimal | int | str | None = None
+) -> Reimbursement:
     """Compute what the fund pays for a claim, as of the claim's date.
 
     Args:
         store: a read-only store (``kg.store.open_store``).
         claim: from :func:`load_claim` or :func:`claim_from_mapping`.
-        spent: fund payments already made this year (overrides the claim's ``spent``).
+        spent: fund payments already made this year (overrides the claim's ``spent``):
+            yuan as a ``Decimal``, an ``int`` or a string, read by :func:`parse_amount`.
 
     Raises:
-        InputError: an item or a region of the claim cannot be found (file, item, line).
+        InputError: ``spent`` or an item's amount is not an amount (negative, not to the
+            fen, too large, not a number …); an item or a region of the claim cannot be
+            found (file, item, line).
     """
+    paid = claim.spent if spent is None else _amount(spent, None, None, "spent")
+    _amount(claim.spent, claim.path, claim.key_lines.get("spent", claim.line), "spent")
+    for item in claim.items:  # a Claim built in Python is checked like a file
+        what = f"item {item.index} ({item.label}) / 第{item.index}项: amount"
+        _amount(item.amount, claim.path, item.line, what)
+    with localcontext(MONEY):
+        return _reimburse(store, claim, paid)
+
+
+def _reimburse(store: ox.Store, claim: Claim, spent: Decimal) -> Reimbursement:
     try:
         answer = which_rule(store, claim.scenario)
     except KgError as exc:
@@ -523,7 +658,7 @@ def reimburse(store: ox.Store, claim: Claim, spent: Decimal | None = None) -> Re
     result = Reimbursement(
         claim=claim,
         answer=answer,
-        spent=claim.spent if spent is None else fen(spent),
+        spent=spent,
         total=sum((i.amount for i in claim.items), ZERO),
     )
     ctx = answer.context
@@ -608,13 +743,15 @@ def _kind(store: ox.Store, ctx: Context, result: Reimbursement, kind: str) -> Re
         shown = {n: json_value(r.value) if r.winner else None for n, r in by_member.items()}
         if all(v == (json_value(res.value) if res.winner else None) for v in shown.values()):
             continue
-        values = ", ".join(f"{n} {'—' if v is None else v}" for n, v in shown.items())
+        values = ", ".join(f"{n} {_shown(v)}" for n, v in shown.items())
+        values_zh = "、".join(f"{vocab.value_label(key, n)} {_shown(v)}" for n, v in shown.items())
+        what = f"{vocab.key_label(key)}（{key}）"
         _miss(
             result,
             kind,
             {
-                "zh": f"{key} {value} 是类别，参保地的“{kind_label(kind, 'zh')}”因具体类型而异"
-                f"（{values}）：请给出具体的 {key}",
+                "zh": f"{what}“{vocab.value_label(key, value)}”是类别，参保地的"
+                f"“{kind_label(kind, 'zh')}”因具体类型而异（{values_zh}）：请给出具体的{what}",
                 "en": f"{key} {value} is a class and the insured region's {kind} differs by "
                 f"its members ({values}): give the specific {key}",
             },
@@ -709,26 +846,30 @@ def _catalog_scenario(result: Reimbursement) -> Scenario | None:
 
 
 def _categorize(store: ox.Store, result: Reimbursement) -> None:
+    """Each item's category; every item is listed, also when some cannot be categorized
+    (no catalog region, no catalog in force): those have no category but the reason, and
+    the claim is not computed, missing ``catalog-region`` or ``catalog``."""
     claim = result.claim
-    base: Scenario | bool | None = False  # computed on the first item
+    base = _catalog_scenario(result) if claim.items else None
+    missing: tuple[str, dict[str, str]] | None = None
     for item in claim.items:
-        if base is False:
-            base = _catalog_scenario(result)
         if item.category:
             line = ItemLine(item, item.category, declared=True)
             result.lines.append(line)
-            if isinstance(base, Scenario):
+            if base is not None:
                 _compare_declared(store, result, base, line)
             continue
         if base is None:
-            _miss(result, "catalog-region", result.answer.reasons.get("catalog_region") or {})
-        assert isinstance(base, Scenario)
+            reason = result.answer.reasons.get("catalog_region") or _NO_CATALOG_REGION
+            result.lines.append(ItemLine(item, None, reason=reason))
+            missing = missing or ("catalog-region", reason)
+            continue
         found = _look_up(store, claim, base, item)
         if found is None or found.category is None:
-            reason = found.reason if found is not None and found.reason else {}
-            result.lines.append(ItemLine(item, None))
-            _miss(result, "catalog", reason)
-            return
+            reason = (found.reason if found is not None else None) or _NO_CATALOG
+            result.lines.append(ItemLine(item, None, reason=dict(reason)))
+            missing = missing or ("catalog", dict(reason))
+            continue
         row = found.row
         result.lines.append(
             ItemLine(
@@ -741,6 +882,18 @@ def _categorize(store: ox.Store, result: Reimbursement) -> None:
                 source=found.catalog_sources[0] if found.catalog_sources else None,
             )
         )
+    if missing is not None:
+        _miss(result, *missing)
+
+
+_NO_CATALOG_REGION = {
+    "zh": "无法确定执行哪地目录，项目类别未知",
+    "en": "whose catalog applies is undetermined: the category is unknown",
+}
+_NO_CATALOG = {
+    "zh": "目录地没有生效的目录，项目类别未知",
+    "en": "no catalog in force in the catalog region: the category is unknown",
+}
 
 
 def _look_up(
@@ -1082,6 +1235,23 @@ def _why(res: Resolution) -> dict[str, str]:
 # ------------------------------------------------------------------ text
 
 
+# Missing parameters that are no rule kind (the others are called by kind_label).
+_MISSING_LABELS = {"catalog": {"zh": "生效的医保目录", "en": "catalog in force"}}
+
+
+def _label_of(key: str, value: str | None, lang: str) -> str:
+    """A vocabulary value for people: its label in Chinese text (跨省异地就医), its code in
+    English text (cross-province), as JSON keeps it."""
+    if value is None:
+        return "—"
+    return load_vocabulary().value_label(key, value) if lang == "zh" else value
+
+
+def _shown(value: Any) -> str:
+    """A value of the text report; what is unknown or not given is "—", never "None"."""
+    return "—" if value is None else str(value)
+
+
 def _yes_no(value: bool | None, zh: bool) -> str:
     if value is None:
         return "—"
@@ -1111,14 +1281,15 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         ("情景: 参保地 " if zh else "scenario: insured ")
         + f"{ctx['insured_pooling_region']['name']} {ctx['insured_pooling_region']['code']} → "
         + f"{ctx['treatment_region']['name']} {ctx['treatment_region']['code']}"
-        + f" · {answers['scope']}"
-        + f" · {answers.get('filing_type') or '-'} · {data['claim']['scenario'].get('date')}"
+        + f" · {_label_of('scope', answers['scope'], lang)}"
+        + f" · {_label_of('filing_type', answers.get('filing_type'), lang)}"
+        + f" · {_shown(data['claim']['scenario'].get('date'))}"
     )
     out.append(
         ("目录地 " if zh else "catalog region ")
-        + f"{answers['catalog_region']} · "
+        + f"{_shown(answers['catalog_region'])} · "
         + ("政策地 " if zh else "policy region ")
-        + f"{answers['policy_region']} · "
+        + f"{_shown(answers['policy_region'])} · "
         + ("直接结算 " if zh else "direct settlement ")
         + _yes_no(answers["direct_settlement"], zh)
     )
@@ -1129,12 +1300,14 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
         out.append(
             f"  {item['index']}. {item['name'] or item['code'] or ''}{form}  {item['amount']}"
             f"  {item['category'] or '?'}{listed}"
-            + (("  支付范围内 " if zh else "  in scope ") + str(item["in_scope"]))
+            + (("  支付范围内 " if zh else "  in scope ") + _shown(item["in_scope"]))
         )
+        if item["reason"]:
+            out.append(f"      {item['reason']}")
     out.append("")
     for step in data["steps"]:
         label = _STEP_FORMAT.get(step["step"], (step["step"], step["step"]))[0 if zh else 1]
-        parts = [f"{label}: {step['value'] if step['value'] is not None else '—'}"]
+        parts = [f"{label}: {_shown(step['value'])}"]
         if step["amount"] is not None:
             words = ("基数", "金额", "结果") if zh else ("base", "amount", "carried")
             parts.append(
@@ -1153,22 +1326,24 @@ def render_text(result: Reimbursement, lang: str = "zh") -> str:
                 out.append(f"      “{src['quote']}”")
         if step["note"]:
             out.append(f"      {step['note']}")
-    out.append("")
+    if data["steps"]:
+        out.append("")
     out.append(
         ("费用总额 " if zh else "total ")
         + f"{data['total']}  "
         + ("支付范围内 " if zh else "in scope ")
-        + f"{data['in_scope'] or '—'}  "
+        + f"{_shown(data['in_scope'])}  "
         + ("基金支付 " if zh else "fund pays ")
-        + f"{data['fund_pays'] or '—'}  "
+        + f"{_shown(data['fund_pays'])}  "
         + ("个人负担 " if zh else "patient pays ")
-        + f"{data['patient_pays'] or '—'}"
+        + f"{_shown(data['patient_pays'])}"
     )
     for flag in data["flags"]:
         out.append(f"! {flag['code']}: {flag['message']}")
     for miss in data["missing"]:
+        kind = _MISSING_LABELS.get(miss["kind"], {}).get(lang) or kind_label(miss["kind"], lang)
         out.append(
-            ("无法计算：缺少 " if zh else "cannot compute: missing ")
-            + f"{miss['kind']} — {miss['reason']}"
+            (f"无法计算：缺少“{kind}”" if zh else f"cannot compute: missing {miss['kind']}")
+            + f" — {miss['reason']}"
         )
     return "\n".join(out) + "\n"

@@ -143,7 +143,13 @@ class Scenario:
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], vocab: Vocabulary | None = None) -> Scenario:
-        """A scenario from a mapping (a scenario file entry, JSON); unknown keys are errors."""
+        """A scenario from a mapping (a scenario file entry, JSON); unknown keys are errors.
+
+        A value of a key with a vocabulary may name its concept by notation or by label
+        (``门诊慢特病``, ``职工``, :meth:`Vocabulary.find`); it is kept as the notation. A
+        value that names no concept is kept as given, for the lookup to refuse.
+        """
+        vocab = vocab or load_vocabulary()
         accepted = cls.accepted_keys(vocab)
         unknown = sorted(set(data) - set(accepted))
         if unknown:
@@ -160,10 +166,15 @@ class Scenario:
                 continue
             if key == "date":
                 values[key] = _date(value)
-            elif key in cls.field_names():
-                values[key] = str(value).strip()
+                continue
+            text = str(value).strip()
+            scheme = vocab.scheme_for_key.get(key)
+            iri = vocab.find(scheme, text) if scheme else None
+            text = (vocab.notation(iri) if iri else None) or text
+            if key in cls.field_names():
+                values[key] = text
             else:
-                conditions[key] = str(value).strip()
+                conditions[key] = text
         return cls(**values, conditions=conditions)
 
     def as_dict(self) -> dict[str, Any]:
@@ -687,17 +698,14 @@ def resolve_scenario(store: ox.Store, scenario: Scenario) -> Context:
 
     values: dict[str, str] = {}
     ancestors: dict[str, list[str]] = {}
-    for key, notation in given.items():
+    for key, given_value in given.items():
         scheme = vocab.scheme_for_key.get(key)
-        iri = vocab.concept(scheme, notation) if scheme else None
+        iri = vocab.find(scheme, given_value) if scheme else None
         if iri is None:
-            accepted = vocab.notations(scheme) if scheme else []
             raise LookupFailed(
-                f"{key} value",
-                notation,
-                difflib.get_close_matches(notation, accepted, n=8, cutoff=0.0) or accepted,
+                f"{key} value", given_value, _close_notations(vocab, scheme, given_value)
             )
-        values[key] = notation
+        values[key] = vocab.notation(iri) or given_value
         ancestors[key] = vocab.ancestors(iri)
     values["insured_region"] = insured_pool.code
     ancestors["insured_region"] = [e.iri for e in chain]
@@ -733,6 +741,17 @@ def resolve_scenario(store: ox.Store, scenario: Scenario) -> Context:
                 values["item_category"] = ctx.item.category
                 ancestors["item_category"] = vocab.ancestors(iri)
     return ctx
+
+
+def _close_notations(vocab: Vocabulary, scheme: str | None, text: str) -> list[str]:
+    """The notations a mistyped value may mean, closest first (by notation or by label),
+    else every notation of the scheme."""
+    if scheme is None:
+        return []
+    words = vocab.words(scheme)
+    close = difflib.get_close_matches(text, list(words), n=8, cutoff=0.5)
+    found = list(dict.fromkeys(words[w] for w in close))
+    return found or vocab.notations(scheme)
 
 
 def _pool_of(engine: Engine, region: lookup.Region, what: str) -> lookup.Region:
@@ -898,7 +917,9 @@ def _no_rule_reason(ctx: Context, kind: str, missing: list[tuple[RuleRecord, lis
     if missing:
         needs = sorted({k for _, keys in missing for k in keys})
         ids = ", ".join(r.id for r, _ in missing[:5])
-        zh += f"；规则 {ids} 需要情景给出 {', '.join(needs)}"
+        vocab = load_vocabulary()
+        needs_zh = "、".join(f"{k}（{vocab.key_label(k)}）" for k in needs)
+        zh += f"；规则 {ids} 需要情景给出 {needs_zh}"
         en += f"; rules {ids} need {', '.join(needs)}, which the scenario does not give"
     return {"zh": zh, "en": en}
 

@@ -21,7 +21,6 @@ case and a scenario or expected value outside its vocabulary, with close matches
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, KgError
+from kg.errors import InputError, KgError, did_you_mean
 from kg.resolve import (
     FILING_CATEGORY_ANSWER,
     REGION_ROLE_KEYS,
@@ -187,7 +186,7 @@ def _schema_error(path: Path, data: Any, errors: list[Any]) -> None:
     raise InputError(
         path,
         line_at(data, [*err.absolute_path, key]),
-        f"{where}: unknown key '{key}' / 未知的键{_did_you_mean(key, accepted)} "
+        f"{where}: unknown key '{key}' / 未知的键{did_you_mean(key, accepted)} "
         f"(accepted: {', '.join(accepted)})",
     )
 
@@ -198,15 +197,19 @@ def _known_key(key: str, keys: set[str], vocab: Any) -> bool:
     return key in keys or key == SELECTION_KEY
 
 
-def _check_notations(path: Path, scen: LineDict, vocab: Any) -> None:
-    """Vocabulary values (scheme, filing type, service, level, …) are checked at load time."""
+def _check_notations(path: Path, scen: LineDict, vocab: Vocabulary) -> None:
+    """Vocabulary values (scheme, filing type, service, level, …) are checked at load time:
+    a notation or a label of a concept (``门诊慢特病``, :meth:`Vocabulary.find`)."""
     for key, value in scen.items():
         scheme = vocab.scheme_for_key.get(key)
         if scheme is None or value is None:
             continue
-        if vocab.concept(scheme, str(value)) is None:
+        if vocab.find(scheme, str(value).strip()) is None:
+            words = vocab.words(scheme)
             raise InputError(
-                path, scen.line_of(key), _not_in_vocabulary(key, value, vocab.notations(scheme))
+                path,
+                scen.line_of(key),
+                _not_in_vocabulary(key, value, vocab.notations(scheme), words),
             )
 
 
@@ -240,15 +243,15 @@ def _check_expected(path: Path, line: int, key: str, value: Any, vocab: Vocabula
                 raise InputError(path, line, _not_in_vocabulary(key, text, accepted))
 
 
-def _not_in_vocabulary(key: str, value: Any, accepted: list[str]) -> str:
-    hint = _did_you_mean(str(value), accepted)
+def _not_in_vocabulary(
+    key: str, value: Any, accepted: list[str], words: dict[str, str] | None = None
+) -> str:
+    """The codes a value may be, and the close ones; ``words`` (label → notation) also
+    finds codes by their labels (``门诊慢特`` → chronic-special-outpatient)."""
+    hint = did_you_mean(str(value), accepted)
+    if words and not hint:
+        hint = did_you_mean(str(value), words)
     return f"{key}: '{value}' is not one of {', '.join(accepted)} / 不在词表中{hint}"
-
-
-def _did_you_mean(text: str, accepted: list[str]) -> str:
-    """``; did you mean / 您是否要找: …`` with the close matches, or nothing."""
-    close = difflib.get_close_matches(text, accepted, n=3, cutoff=0.6)
-    return f"; did you mean / 您是否要找: {', '.join(close)}" if close else ""
 
 
 # ------------------------------------------------------------------ comparing

@@ -8,6 +8,7 @@ maps notations (``referral``, ``甲``) to concepts without knowing any concept i
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -345,10 +346,39 @@ class Vocabulary:
     # rule-kind IRI → (scenario key, answer key): a scenario value outside the rule's values
     # makes that answer false (yb:limitsScenarioKey, yb:limitsAnswerKey)
     kind_limits: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # (scheme, folded prefLabel or altLabel, any language) → the concepts it names
+    by_label: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    # scheme → its concepts' labels as written, for "did you mean"
+    scheme_labels: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def concept(self, scheme: str, notation: str) -> str | None:
         """The IRI of the concept with this notation in a scheme (``scheme`` = short name)."""
         return self.by_notation.get((scheme, str(notation)))
+
+    def find(self, scheme: str, text: str) -> str | None:
+        """The concept a user's word names in a scheme: its notation (``retiree-relocated``)
+        or one of its ``skos:prefLabel``/``skos:altLabel`` in any language (``异地安置退休人员``,
+        ``Retiree relocated``, ``门特``), case and width aside; None when it names none or,
+        for a label, several.
+
+        >>> vocab = load_vocabulary()
+        >>> vocab.notation(vocab.find("service", "门诊慢特病") or "")
+        'chronic-special-outpatient'
+        >>> vocab.notation(vocab.find("scheme", "职工") or "")
+        'employee'
+        """
+        iri = self.concept(scheme, text)
+        if iri is not None:
+            return iri
+        named = self.by_label.get((scheme, fold(str(text))), set())
+        return next(iter(named)) if len(named) == 1 else None
+
+    def words(self, scheme: str) -> dict[str, str]:
+        """Every word :meth:`find` takes for a scheme → the notation it names (for close
+        matches of a mistyped word)."""
+        out = {n: n for n in self.notations(scheme)}
+        out.update(self.scheme_labels.get(scheme, {}))
+        return out
 
     def notations(self, scheme: str) -> list[str]:
         return sorted(n for (s, n) in self.by_notation if s == scheme)
@@ -360,6 +390,23 @@ class Vocabulary:
     def label(self, iri: str, lang: str = "zh") -> str | None:
         labels = self.labels.get(iri, {})
         return labels.get(lang) or labels.get("zh") or labels.get("en")
+
+    def key_label(self, key: str, lang: str = "zh") -> str:
+        """What a scenario key is called: its concept scheme's label (``filing_type`` →
+        异地就医备案类型), else its condition property's, else the key."""
+        scheme = self.scheme_for_key.get(key)
+        for iri in (VOCAB + scheme if scheme else None, self.condition_keys.get(key)):
+            label = self.label(iri, lang) if iri else None
+            if label:
+                return label
+        return key
+
+    def value_label(self, key: str, notation: str, lang: str = "zh") -> str:
+        """What a value of a scenario key is called (``retiree-relocated`` → 异地安置退休人员),
+        else the value as given."""
+        scheme = self.scheme_for_key.get(key)
+        iri = self.concept(scheme, notation) if scheme else None
+        return (self.label(iri, lang) if iri else None) or notation
 
     def narrower(self, iri: str) -> list[str]:
         """The notations of the concepts directly narrower than a concept (the members of a
@@ -386,6 +433,11 @@ class Vocabulary:
         if not c or not c.broader:
             return 0
         return 1 + max(self.depth(b) for b in c.broader)
+
+
+def fold(text: str) -> str:
+    """A word as compared with labels: NFKC (full-width forms), no outer space, casefolded."""
+    return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
 def scheme_name(scheme_iri: str) -> str:
@@ -443,6 +495,11 @@ def vocabulary_from_triples(triples: Iterable[ox.Triple]) -> Vocabulary:
             )
             vocab.concepts[subject] = concept
             vocab.by_notation[(sname, concept.notation)] = subject
+            for pred in (SKOS_NS + "prefLabel", SKOS_NS + "altLabel"):
+                for obj in props.get(pred, []):
+                    text = obj.value  # type: ignore[attr-defined]
+                    vocab.by_label.setdefault((sname, fold(text)), set()).add(subject)
+                    vocab.scheme_labels.setdefault(sname, {})[text] = concept.notation
             for key in props.get(NS + "answerKey", []):
                 vocab.kind_answer_key[subject] = key.value  # type: ignore[attr-defined]
             limited = props.get(NS + "limitsScenarioKey", [])

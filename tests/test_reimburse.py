@@ -151,6 +151,27 @@ def r19_claim(**changes: object) -> rb.Claim:
     return rb.claim_from_mapping({**scenario, **changes})
 
 
+def test_a_claim_may_name_vocabulary_values_by_their_labels(default_store: ox.Store) -> None:
+    claim = r19_claim(
+        scheme="职工",
+        filing_type="异地安置退休人员",
+        service="门诊慢特病",
+        items=[
+            {"name": "阿卡波糖片", "amount": "32.52"},
+            {"name": "瑞格列奈片", "amount": "31.77"},
+        ],
+    )
+    data = rb.reimburse(default_store, claim).to_json("zh")
+    assert data["fund_pays"] == "48.89"
+    # JSON keeps the stable codes
+    scenario = data["claim"]["scenario"]
+    assert (scenario["scheme"], scenario["filing_type"], scenario["service"]) == (
+        "employee",
+        "retiree-relocated",
+        "chronic-special-outpatient",
+    )
+
+
 def test_a_name_and_a_code_of_the_same_row_are_accepted(default_store: ox.Store) -> None:
     claim = r19_claim(items=[{"name": "瑞格列奈片", "code": "W-164", "amount": "31.77"}])
     (line,) = rb.reimburse(default_store, claim).to_json("en")["items"]
@@ -263,6 +284,37 @@ def test_a_filing_class_whose_members_differ_asks_for_the_filing_type(
     assert rb.reimburse(default_store, as_class).fund_pays == Decimal("48.89")
 
 
+def test_chinese_text_says_vocabulary_values_by_their_labels(default_store: ox.Store) -> None:
+    result = rb.reimburse(
+        default_store, rb.load_claim(CLAIMS / "jiangxi-pool-temporary-class.yaml")
+    )
+    text = rb.render_text(result, "zh")
+    assert "· 跨省异地就医 · 跨省临时外出就医人员 ·" in text
+    assert "无法计算：缺少“异地就医先行自付比例”" in text
+    for word in (
+        "异地急诊抢救人员 0.1",
+        "其他跨省临时外出就医人员 0.2",
+        "请给出具体的异地就医备案类型",
+    ):
+        assert word in text
+    body = text.split("\n", 1)[1]  # after the title: the claim's name
+    for code in ("cross-province", "cross-region-prepay", "temporary", "emergency", "referral"):
+        assert code not in body
+    # JSON keeps the stable codes; English text too
+    data = result.to_json("zh")
+    assert data["answers"]["scope"] == "cross-province"
+    assert [m["kind"] for m in data["missing"]] == ["cross-region-prepay"]
+    assert "· cross-province · temporary ·" in rb.render_text(result, "en")
+    # a missing parameter that is no rule kind, and a key the rules need
+    missing = rb.reimburse(default_store, r19_claim(date="2026-03-01", items=[
+        {"name": "阿卡波糖片", "amount": 10}]))  # fmt: skip
+    assert "缺少“生效的医保目录”" in rb.render_text(missing, "zh")
+    admission = rb.reimburse(
+        default_store, rb.load_claim(CLAIMS / "neimenggu-admission-not-given.yaml")
+    )
+    assert "需要情景给出 admission（住院次序）" in rb.render_text(admission, "zh")
+
+
 def test_a_category_b_item_without_a_prepay_rule_is_not_computed(default_store: ox.Store) -> None:
     # 江西省本级 has no 乙类先行自付 rule in the graph: a 乙 drug cannot be priced.
     claim = rb.claim_from_mapping(
@@ -370,7 +422,18 @@ BAD = [
     ("Claim-malformed-yaml.yaml", 5, ["YAML syntax error"]),
     ("Claim-malformed-json.json", 2, ["JSON syntax error"]),
     ("Claim-nan-amount.yaml", 8, ["item 1", "阿卡波糖片", "is not a number"]),
-    ("Claim-amount-beyond-float.yaml", 8, ["item 1", "too large", "string"]),
+    ("Claim-amount-too-large.yaml", 8, ["item 1", "too large", "1,000,000,000,000"]),
+    # YAML 1.1 number forms would silently be other amounts (10, 90, 16): refused
+    ("Claim-octal-amount.yaml", 9, ["item 2", "瑞格列奈片", "012", "10", 'write 12 or "12"']),
+    ("Claim-sexagesimal-amount.yaml", 8, ["item 1", "1:30", "90", "decimal digits"]),
+    ("Claim-hex-amount.yaml", 8, ["item 1", "0x10", "16", "decimal digits"]),
+    ("Claim-octal-spent.yaml", 3, ["spent", "012", 'write 12 or "12"']),
+    ("Claim-negative-zero-amount.yaml", 8, ["item 1", "-0.0", "negative"]),
+    ("Claim-exponent-string-amount.yaml", 8, ["item 1", "'1e3'", "decimal digits"]),
+    ("Claim-fullwidth-amount.yaml", 8, ["item 1", "'１０００'", "decimal digits"]),
+    # a key given twice is named with its item; a misspelt items at its own line, not line 1
+    ("Claim-duplicate-key.yaml", 11, ["item 2", "duplicate key 'amount'"]),
+    ("Claim-misspelt-items.yaml", 3, ["'item'", "each entry of items", "did you mean", "items"]),
     # W-164 is 瑞格列奈, not 阿卡波糖 (W-144): the code is not ignored
     ("Claim-name-and-code-disagree.yaml", 9, ["item 2", "W-144", "W-164", "瑞格列奈"]),
 ]
@@ -410,13 +473,23 @@ def test_amounts_with_more_than_two_decimals_or_unknown_keys_are_input_errors() 
         rb.claim_from_mapping({**base, "items": [{"name": "阿卡波糖", "amount": 1.005}]})
     with pytest.raises(InputError, match="unknown claim key 'colour'"):
         rb.claim_from_mapping({**base, "colour": "red", "items": [{"name": "x", "amount": 1}]})
-    with pytest.raises(InputError, match="belong to each entry"):
+    with pytest.raises(InputError, match="belongs to each entry"):
         rb.claim_from_mapping({**base, "item": "x", "items": [{"name": "x", "amount": 1}]})
 
 
 def test_spent_is_read_like_the_amounts(default_store_dir: Path) -> None:
     # 1.234 is not rounded to 1.23: rejected like an item amount with three decimals
-    for spent, words in (("1.234", "two decimals"), ("abc", "not a number"), ("-1", "negative")):
+    for spent, words in (
+        ("1.234", "two decimals"),
+        ("abc", "not a number"),
+        ("-1", "negative"),
+        # one syntax with the claims' string amounts: no exponent, _, space, 5. or full width
+        ("1e3", "decimal digits"),
+        ("1_000", "decimal digits"),
+        (" 5", "decimal digits"),
+        ("5.", "decimal digits"),
+        ("１０００", "decimal digits"),
+    ):
         result = run(default_store_dir, str(EXAMPLE), "--spent", spent)
         assert result.exit_code != 0 and isinstance(result.exception, KgError), result.output
         assert result.exception.exit_code == 2
@@ -441,11 +514,142 @@ def test_amounts_that_are_not_exact_fen_are_errors(value: object, words: str) ->
         rb.parse_amount(value)
 
 
-def test_amounts_a_float_holds_to_the_fen_are_read_exactly() -> None:
-    # below 2**46 yuan a float's step is at most 2**-7 yuan: the fen survives
-    assert rb.parse_amount(70368744177663.99) == Decimal("70368744177663.99")
-    assert rb.parse_amount("99999999999999999999.99") == Decimal("99999999999999999999.99")
+def test_amounts_up_to_the_bound_are_read_exactly() -> None:
+    # 10^12 yuan with two decimals has 15 significant digits: a float holds it to the fen
+    assert rb.parse_amount(999999999999.99) == Decimal("999999999999.99")
+    assert rb.parse_amount("1000000000000") == Decimal("1000000000000.00")
     assert rb.parse_amount(0.1) == Decimal("0.10")
+    with pytest.raises(KgError, match="too large"):
+        rb.parse_amount("1000000000000.01")
+
+
+# One syntax for every amount written as text: claim strings, --spent, the API.
+AMOUNT_TEXTS = [
+    ("0", True),
+    ("7", True),
+    ("32.5", True),
+    ("32.52", True),
+    ("1000000000000", True),
+    ("1000000000000.00", True),
+    ("1000000000000.01", False),
+    ("99999999999999999999999999.99", False),
+    ("012", False),
+    ("1e3", False),
+    ("1_000", False),
+    (" 5", False),
+    ("5 ", False),
+    ("5.", False),
+    (".5", False),
+    ("+5", False),
+    ("-0", False),
+    ("-1", False),
+    ("1.234", False),
+    ("１０００", False),
+    ("٣", False),
+    ("abc", False),
+    ("", False),
+]
+
+
+@pytest.mark.parametrize(("text", "valid"), AMOUNT_TEXTS)
+def test_the_claim_schema_and_parse_amount_accept_the_same_strings(text: str, valid: bool) -> None:
+    schema = json.loads((ROOT / "kg/schemas/claim.schema.json").read_text(encoding="utf-8"))
+    amount = {**schema["$defs"]["amount"], "$defs": schema["$defs"]}
+    assert jsonschema.Draft202012Validator(amount).is_valid(text) is valid
+    if valid:
+        assert rb.parse_amount(text) == Decimal(text)
+    else:
+        with pytest.raises(KgError):
+            rb.parse_amount(text)
+    base = {"insured_region": "廊坊", "treatment_region": "北京"}
+    claim = {**base, "items": [{"name": "阿卡波糖", "amount": text}], "spent": text}
+    if valid:
+        assert rb.claim_from_mapping(claim).spent == Decimal(text)
+    else:
+        with pytest.raises(InputError, match="item 1"):
+            rb.claim_from_mapping(claim)
+
+
+def test_json_numbers_exact_to_the_fen_are_amounts(default_store: ox.Store, tmp_path: Path) -> None:
+    # 1e2 and 32.520 are JSON numbers of 100 and 32.52; read from their text, never a float
+    path = tmp_path / "claim.json"
+    items = '[{"name": "阿卡波糖片", "amount": 1e2}, {"name": "阿卡波糖片", "amount": 32.520}]'
+    path.write_text(
+        f'{{"insured_region": "廊坊", "treatment_region": "北京", "date": "2025-06-01",\n'
+        f' "spent": 1.5E1, "items": {items}}}',
+        encoding="utf-8",
+    )
+    claim = rb.load_claim(path)
+    assert [i.amount for i in claim.items] == [Decimal("100.00"), Decimal("32.52")]
+    assert claim.spent == Decimal("15.00")
+    for number, words in (("1e400", "too large"), ("-0", "negative"), ("1.005", "two decimals")):
+        path.write_text(
+            '{"insured_region": "廊坊", "treatment_region": "北京",\n'
+            f' "items": [{{"name": "阿卡波糖片",\n "amount": {number}}}]}}',
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match=words) as error:
+            rb.load_claim(path)
+        assert error.value.line == 3 and "item 1 (阿卡波糖片)" in str(error.value)
+
+
+def test_an_integer_of_5000_digits_is_too_large_at_its_item_and_line(tmp_path: Path) -> None:
+    # Python refuses to convert such an integer (sys.get_int_max_str_digits): not a traceback,
+    # not "invalid YAML value" for a JSON file
+    for suffix, body in ((".json", '"amount": {}}}]}}'), (".yaml", "amount: {}}}]}}")):
+        path = tmp_path / f"claim{suffix}"
+        path.write_text(
+            '{"insured_region": "廊坊", "treatment_region": "北京",\n'
+            '"items": [{"name": "阿卡波糖片",\n' + body.format("9" * 5000),
+            encoding="utf-8",
+        )
+        with pytest.raises(InputError, match="too large") as error:
+            rb.load_claim(path)
+        assert error.value.line == 3, str(error.value)[:200]
+        assert "item 1 (阿卡波糖片)" in str(error.value) and "YAML" not in str(error.value)
+        assert len(str(error.value)) < 300
+
+
+def test_sums_of_many_items_at_the_bound_are_exact(default_store: ox.Store) -> None:
+    # 30 items of 10^12 yuan (甲 as declared): 3 × 10^13 in scope, × 0.80 = 2.4 × 10^13; the
+    # sum has more digits than a 25-digit amount would leave to Decimal's default 28
+    items = [{"name": "床位费", "category": "甲", "amount": "1000000000000"}] * 30
+    result = rb.reimburse(default_store, r19_claim(items=items))
+    assert result.total == Decimal("30000000000000.00")
+    assert result.fund_pays == Decimal("24000000000000.00")
+    assert result.patient_pays == Decimal("6000000000000.00")
+
+
+def test_the_api_reads_spent_like_the_command_line(default_store: ox.Store) -> None:
+    # 内蒙古, cap 300,000: fund 7,040.00 before the cap
+    claim = rb.load_claim(CLAIMS / "neimenggu-cap-reached.yaml")
+    for spent in (299000, "299000", Decimal("299000")):
+        assert rb.reimburse(default_store, claim, spent=spent).fund_pays == Decimal("1000.00")
+    # a negative spent would lift the fund above the cap; half a fen is no amount
+    for bad, words in (
+        (Decimal("-10000"), "negative"),
+        (Decimal("-0"), "negative"),
+        (Decimal("299999.995"), "two decimals"),
+        ("abc", "not a number"),
+        (Decimal("NaN"), "not a number"),
+        (1.5e13, "too large"),
+        (True, "not an amount"),
+    ):
+        with pytest.raises(InputError, match=words) as error:
+            rb.reimburse(default_store, claim, spent=bad)  # type: ignore[arg-type]
+        assert "spent" in str(error.value)
+    # a Claim built in Python is checked like a file
+    item = dataclasses.replace(claim.items[0], amount=Decimal("-1"))
+    with pytest.raises(InputError, match="item 1"):
+        rb.reimburse(default_store, dataclasses.replace(claim, items=(item,)))
+
+
+def test_negative_zero_is_refused_everywhere(default_store_dir: Path) -> None:
+    result = run(default_store_dir, str(EXAMPLE), "--spent=-0")
+    assert isinstance(result.exception, KgError) and "negative" in str(result.exception)
+    for value in ("-0", -0.0, Decimal("-0.00")):
+        with pytest.raises(KgError, match="negative"):
+            rb.parse_amount(value)
 
 
 def test_rounding_rule_doctest() -> None:
@@ -519,6 +723,59 @@ def test_no_catalog_in_force_is_not_computed(default_store: ox.Store) -> None:
     assert data["computed"] is False and data["in_scope"] is None
     assert [m["kind"] for m in data["missing"]] == ["catalog"]
     assert "2026-02-01" in data["missing"][0]["reason"]
+
+
+@pytest.mark.parametrize("date", ["2026-03-01", "2022-07-01", "2024-12-31"])
+def test_without_a_catalog_every_item_is_listed_with_why(
+    default_store_dir: Path, tmp_path: Path, date: str
+) -> None:
+    # R19's two items on dates no shipped catalog covers (nrdl-2024: 2025-01-01 – 2025-12-31)
+    path = tmp_path / "claim.yaml"
+    path.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("2025-06-01", date), encoding="utf-8"
+    )
+    result = run(default_store_dir, str(path), "--format", "json", "--lang", "en")
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    jsonschema.Draft202012Validator(SCHEMA).validate(data)
+    assert data["total"] == "64.29" and [m["kind"] for m in data["missing"]] == ["catalog"]
+    assert [i["name"] for i in data["items"]] == ["阿卡波糖片", "瑞格列奈片"]
+    for item in data["items"]:
+        assert (item["category"], item["category_from"], item["in_scope"]) == (
+            None,
+            "unknown",
+            None,
+        )
+        assert date in item["reason"]
+    for lang in ("en", "zh"):
+        text = run(default_store_dir, str(path), "--lang", lang)
+        assert text.exit_code == 1
+        assert "1. 阿卡波糖片" in text.output and "2. 瑞格列奈片" in text.output
+        assert "None" not in text.output
+        assert text.output.count(date) >= 3  # the scenario line and each item's reason
+
+
+def test_the_text_report_shows_no_none(default_store: ox.Store) -> None:
+    # 廊坊 insured treated in 廊坊 in 2022: no catalog-region or policy-region rule in force
+    claim = rb.claim_from_mapping(
+        {
+            "insured_region": "廊坊",
+            "treatment_region": "廊坊",
+            "scheme": "employee",
+            "service": "chronic-special-outpatient",
+            "date": "2022-07-01",
+            "items": [{"name": "瑞格列奈片", "dosage_form": "口服常释剂型", "amount": 31.77}],
+        }
+    )
+    result = rb.reimburse(default_store, claim)
+    assert result.to_json("en")["answers"]["catalog_region"] is None
+    for lang, words in (
+        ("en", "catalog region — · policy region —"),
+        ("zh", "目录地 — · 政策地 —"),
+    ):
+        text = rb.render_text(result, lang)
+        assert "None" not in text and words in text
+        assert ("in scope —" if lang == "en" else "支付范围内 —") in text
 
 
 def test_the_schemas_are_valid_and_the_shipped_claims_follow_theirs() -> None:

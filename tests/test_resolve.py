@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import doctest
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from kg import lookup, query, resolve, store
 from kg.errors import KgError, LookupFailed
 from kg.explain import render_text
 from kg.resolve import Scenario, resolve_kind, resolve_scenario, which_rule
+from kg.vocab import load_vocabulary
 
 SCHEMA = Path(resolve.__file__).parent / "schemas" / "answer.schema.json"
 YIBAO = [sys.executable, "-m", "kg"]
@@ -220,6 +222,48 @@ def test_unknown_scenario_keys_are_errors() -> None:
         {"insured_region": "佛山", "treatment_region": "北京", "admission": "first"}
     )
     assert extra.conditions == {"admission": "first"}
+
+
+R19_CODES = ("employee", "retiree-relocated", "chronic-special-outpatient")
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        R19_CODES,
+        ("职工", "异地安置退休人员", "门诊慢特病"),  # prefLabel@zh and altLabel@zh
+        ("Employee basic medical insurance", "retiree relocated", "门特"),  # @en, any case
+    ],
+)
+def test_vocabulary_values_by_notation_or_label(words: tuple[str, str, str]) -> None:
+    scheme, filing, service = words
+    given = {"insured_region": "廊坊", "scheme": scheme, "filing_type": filing, "service": service}
+    found = Scenario.from_mapping({**given, "admission": "年度内首次住院"})
+    assert (found.scheme, found.filing_type, found.service) == R19_CODES
+    assert found.conditions == {"admission": "first"}
+
+
+def test_doctests_of_the_vocabulary_and_the_hints() -> None:
+    from kg import errors, vocab
+
+    for module in (vocab, errors):
+        assert doctest.testmod(module).failed == 0
+
+
+def test_every_label_names_one_concept_of_its_scheme() -> None:
+    # else Vocabulary.find would refuse the label as ambiguous
+    vocab = load_vocabulary()
+    shared = {key: iris for key, iris in vocab.by_label.items() if len(iris) > 1}
+    assert not shared
+
+
+def test_a_word_of_no_concept_is_refused_with_the_codes(default_store: ox.Store) -> None:
+    scenario = Scenario.from_mapping({"insured_region": "廊坊", "treatment_region": "北京",
+                                      "service": "门诊慢特"})  # fmt: skip
+    assert scenario.service == "门诊慢特"  # kept as given for the lookup to refuse
+    with pytest.raises(LookupFailed) as error:
+        resolve_scenario(default_store, scenario)
+    assert error.value.candidates[0] == "chronic-special-outpatient"
 
 
 # ------------------------------------------------------------------ precedence (fixture rules)
@@ -621,6 +665,20 @@ def test_which_rule_in_english_and_json(default_store_dir: Path) -> None:
     assert data["values"]["treated_as_filed"] is True
     assert data["context"]["scope"] == "cross-province"
     assert data["scenario"]["filing_type"] == "emergency"
+
+
+def test_which_rule_flags_take_labels(default_store_dir: Path) -> None:
+    base = ["which-rule", "--insured", "廊坊", "--treated", "北京", "--date", "2025-06-01",
+            "--format", "json", "--store", str(default_store_dir)]  # fmt: skip
+    by_code = run_cli(*base, "--scheme", "employee", "--filing", "retiree-relocated",
+                      "--service", "chronic-special-outpatient")  # fmt: skip
+    by_label = run_cli(*base, "--scheme", "职工", "--filing", "异地安置退休人员",
+                       "--service", "门诊慢特病")  # fmt: skip
+    assert by_label.returncode == 0, by_label.stderr
+    # the JSON answer keeps the codes
+    assert json.loads(by_label.stdout) == json.loads(by_code.stdout)
+    out = run_cli(*base, "--service", "门诊慢特")
+    assert out.returncode == 2 and "chronic-special-outpatient" in out.stderr
 
 
 def test_which_rule_errors_are_clear(default_store_dir: Path) -> None:

@@ -123,6 +123,11 @@ def test_an_xfail_case_that_passes_fails_the_run(default_store: ox.Store, tmp_pa
          "  expect: {\"kind:catalog-region\": treatmnt}\n", 3, "您是否要找: treatment"),
         ("- name: a\n  scenario: {insured_region: 佛山}\n  expect: {item_category: 丁}\n", 3,
          "item_category: '丁' is not one of 丙, 乙, 甲"),
+        # a scenario value may be a label; a mistyped label is matched to its code
+        ("- name: a\n  scenario: {insured_region: 佛山, service: 门诊慢特}\n"
+         "  expect: {scope: local}\n", 2,
+         "service: '门诊慢特' is not one of chronic-special-outpatient, general-outpatient, "
+         "inpatient / 不在词表中; did you mean / 您是否要找: chronic-special-outpatient"),
     ],
 )  # fmt: skip
 def test_malformed_files_name_file_and_line(
@@ -158,6 +163,22 @@ def test_expected_values_of_the_vocabularies_and_of_codes_load(tmp_path: Path) -
     )
     (case,) = scenario.load_cases(path)
     assert case.expect["kind:filing-channel"] == "nhsa-app"
+
+
+def test_scenario_values_may_be_labels_of_the_vocabulary(
+    default_store: ox.Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "zh.yaml"
+    path.write_text(
+        "- name: r19-in-chinese\n"
+        "  scenario: {insured_region: 廊坊, treatment_region: 北京, scheme: 职工,\n"
+        "             filing_type: 异地安置退休人员, service: 门诊慢特病, date: 2025-06-01}\n"
+        "  expect: {scope: cross-province, filing_category: long-term, catalog_region: '110000'}\n",
+        encoding="utf-8",
+    )
+    (case,) = scenario.load_cases(path)
+    assert case.scenario.filing_type == "retiree-relocated"
+    assert scenario.run_case(default_store, case).status == "pass"
 
 
 def test_a_misspelt_expected_value_exits_2(default_store_dir: Path, tmp_path: Path) -> None:

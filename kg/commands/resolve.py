@@ -20,13 +20,16 @@ from kg.errors import KgError
     "--insured", required=True, help="Insured region: GB/T 2260 code or name (佛山, 佛山市)."
 )
 @click.option("--treated", help="Treatment region: code or name (optional with --hospital).")
-@click.option("--scheme", help="employee | resident.")
+@click.option("--scheme", help="employee | resident (or a label of the vocabulary: 职工).")
 @click.option(
     "--filing",
     help="retiree-relocated | long-term-resident | stationed-worker | referral | emergency | "
-    "other-temporary | none (or a class: long-term, temporary).",
+    "other-temporary | none (or a class: long-term, temporary; or a label: 异地安置退休人员).",
 )
-@click.option("--service", help="inpatient | general-outpatient | chronic-special-outpatient.")
+@click.option(
+    "--service",
+    help="inpatient | general-outpatient | chronic-special-outpatient (or a label: 门诊慢特病).",
+)
 @click.option("--hospital", help="Institution id, national code (H…) or exact name.")
 @click.option("--level", help="Hospital level: 1 | 2 | 3 | unrated.")
 @click.option("--item", help="Catalog item name (阿卡波糖).")
