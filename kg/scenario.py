@@ -25,11 +25,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pyoxigraph as ox
 
+from kg import query
 from kg.errors import InputError, KgError, did_you_mean
 from kg.resolve import (
     FILING_CATEGORY_ANSWER,
@@ -42,10 +45,11 @@ from kg.resolve import (
     resolve_kind,
     which_rule,
 )
-from kg.sources.yamlio import LineDict, line_at, load_yaml, schema_errors
-from kg.vocab import Vocabulary, load_vocabulary, scheme_name
+from kg.sources.yamlio import LineDict, jsonable, line_at, load_yaml, schema_errors
+from kg.vocab import Vocabulary, load_vocabulary, local_id, scheme_name, statement_iri
 
 SCHEMA = Path(__file__).resolve().parent / "schemas" / "scenario.schema.json"
+ANSWER_SCHEMA = SCHEMA.with_name("answer.schema.json")
 # ``kind:<rule-kind notation>`` in expect/decided_by: the resolved value of any rule kind,
 # also kinds that decide no answer key (filing-channel, deductible, cross-region-prepay, …).
 KIND_PREFIX = "kind:"
@@ -67,6 +71,7 @@ class Case:
     decided_by: dict[str, list[str]] = field(default_factory=dict)
     xfail: str | None = None
     expect_lines: dict[str, int] = field(default_factory=dict)
+    decided_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def where(self) -> str:
@@ -135,17 +140,20 @@ def load_cases(path: Path) -> list[Case]:
         _check_notations(path, scen, vocab)
         expect = item["expect"]
         decided = item.get("decided_by") or LineDict()
+        kinds = [KIND_PREFIX + n for n in vocab.notations("rule-kind")]
         for mapping in (expect, decided):
             for key in mapping:
                 if not _known_key(key, keys, vocab):
                     raise InputError(
                         path,
                         mapping.line_of(key),
-                        f"unknown answer key '{key}' (answer keys: {', '.join(sorted(keys))}; "
+                        f"unknown answer key '{key}'{did_you_mean(key, [*sorted(keys), *kinds])} "
+                        f"(answer keys: {', '.join(sorted(keys))}; "
                         f"or {KIND_PREFIX}<rule kind>: {', '.join(vocab.notations('rule-kind'))})",
                     )
         for key, value in expect.items():
             _check_expected(path, expect.line_of(key), key, value, vocab)
+            _check_type(path, expect.line_of(key), key, value)
         try:
             scenario = Scenario.from_mapping(scen, vocab)
         except KgError as exc:
@@ -160,6 +168,7 @@ def load_cases(path: Path) -> list[Case]:
                 decided_by={k: [v] if isinstance(v, str) else list(v) for k, v in decided.items()},
                 xfail=item.get("xfail"),
                 expect_lines=dict(expect.key_lines),
+                decided_lines={k: decided.line_of(k) for k in decided},
             )
         )
     return cases
@@ -189,6 +198,45 @@ def _schema_error(path: Path, data: Any, errors: list[Any]) -> None:
         f"{where}: unknown key '{key}' / 未知的键{did_you_mean(key, accepted)} "
         f"(accepted: {', '.join(accepted)})",
     )
+
+
+@cache
+def _answer_schema() -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads(ANSWER_SCHEMA.read_text("utf-8"))
+    return schema
+
+
+def _check_type(path: Path, line: int, key: str, value: Any) -> None:
+    """An expected value has the type the answer key's values have (answer.schema.json):
+    ``institution_limit: three`` is a mistake in the file, not a failing case."""
+    schema = _answer_schema()
+    prop = schema["properties"]["values"]["properties"].get(key)
+    if prop is None:  # kind:… keys: values of any rule kind
+        return
+    validator = jsonschema.Draft202012Validator({**prop, "$defs": schema["$defs"]})
+    # a list is contained in the answer: its entries are checked against the vocabulary
+    # (_check_expected), only its being a list here
+    if not validator.is_valid([] if isinstance(value, list) else jsonable(value)):
+        raise InputError(
+            path,
+            line,
+            f"expect.{key}: {json.dumps(jsonable(value), ensure_ascii=False)} is not a value "
+            f"{key} can take / 取值类型不符 ({_describe_type(prop, schema['$defs'])})",
+        )
+
+
+def _describe_type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+    """A short description of a value schema, for the message."""
+    if "$ref" in prop:
+        return _describe_type(defs[prop["$ref"].rsplit("/", 1)[-1]], defs)
+    if "enum" in prop:
+        return "one of " + ", ".join(json.dumps(v, ensure_ascii=False) for v in prop["enum"])
+    if "oneOf" in prop:
+        return " or ".join(_describe_type(p, defs) for p in prop["oneOf"])
+    if "const" in prop:
+        return json.dumps(prop["const"])
+    kind = prop.get("type", "a value")
+    return " or ".join(kind) if isinstance(kind, list) else str(kind)
 
 
 def _known_key(key: str, keys: set[str], vocab: Any) -> bool:
@@ -375,7 +423,28 @@ def _show(value: Any) -> str:
 def run_files(store: ox.Store, paths: Sequence[Path]) -> list[CaseResult]:
     """Load every file first (a malformed file stops the run), then run every case."""
     cases = [case for path in paths for case in load_cases(Path(path))]
+    check_rule_ids(store, cases)
     return [run_case(store, case) for case in cases]
+
+
+def check_rule_ids(store: ox.Store, cases: Sequence[Case]) -> None:
+    """The rules ``decided_by`` names exist in the store: a misspelt id is a mistake in the
+    file (exit 2, with close ids), not a case that fails."""
+    known: list[str] | None = None
+    for case in cases:
+        for key, ids in case.decided_by.items():
+            for ident in ids:
+                if query.run_named(store, "entity_exists", {"entity": statement_iri(ident)}):
+                    continue
+                if known is None:
+                    _, rows = query.solutions(query.run_named(store, "all_rules", {}))
+                    known = sorted({local_id(r["rule"].value, "rule") for r in rows})
+                raise InputError(
+                    case.path,
+                    case.decided_lines.get(key, case.line),
+                    f"decided_by.{key}: no rule '{ident}' in the store / 图谱中没有该规则"
+                    + did_you_mean(ident, known),
+                )
 
 
 def summary(results: Sequence[CaseResult]) -> str:

@@ -123,6 +123,15 @@ def test_an_xfail_case_that_passes_fails_the_run(default_store: ox.Store, tmp_pa
          "  expect: {\"kind:catalog-region\": treatmnt}\n", 3, "您是否要找: treatment"),
         ("- name: a\n  scenario: {insured_region: 佛山}\n  expect: {item_category: 丁}\n", 3,
          "item_category: '丁' is not one of 丙, 乙, 甲"),
+        # an expected value of the wrong type is a mistake in the file, not a failing case
+        ("- name: a\n  scenario: {insured_region: 佛山}\n"
+         "  expect: {institution_limit: three}\n", 3,
+         'expect.institution_limit: "three" is not a value institution_limit can take'),
+        ("- name: a\n  scenario: {insured_region: 佛山}\n"
+         "  expect:\n    scope: local\n    filing_required: 'yes'\n", 5,
+         "(boolean or null)"),
+        ("- name: a\n  scenario: {insured_region: 佛山}\n"
+         "  expect: {\"kind:deductable\": 100}\n", 3, "您是否要找: kind:deductible"),
         # a scenario value may be a label; a mistyped label is matched to its code
         ("- name: a\n  scenario: {insured_region: 佛山, service: 门诊慢特}\n"
          "  expect: {scope: local}\n", 2,
@@ -134,26 +143,53 @@ def test_malformed_files_name_file_and_line(
     tmp_path: Path, text: str, line: int, message: str
 ) -> None:
     path = tmp_path / "bad.yaml"
+    if "date:" not in text:  # each case is about another defect
+        text = text.replace("{insured_region: 佛山", "{insured_region: 佛山, date: 2025-06-01")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(InputError) as err:
         scenario.load_cases(path)
     assert err.value.line == line and message in err.value.message, err.value.render()
 
 
+def test_a_case_without_a_date_is_malformed(tmp_path: Path) -> None:
+    """A case means the same on any day: which-rule's default, today, is no test."""
+    path = tmp_path / "bad.yaml"
+    path.write_text("- name: a\n  scenario: {insured_region: 佛山}\n  expect: {scope: local}\n")
+    with pytest.raises(InputError) as err:
+        scenario.load_cases(path)
+    assert err.value.line == 2 and "'date' is a required property" in err.value.message
+
+
 def test_a_malformed_file_exits_2_with_file_and_line(
     default_store_dir: Path, tmp_path: Path
 ) -> None:
     path = tmp_path / "bad.yaml"
-    path.write_text("- name: a\n  scenario: {insured_region: 佛山}\n  expect: {scpe: local}\n")
+    path.write_text(
+        "- name: a\n  scenario: {insured_region: 佛山, date: 2025-06-01}\n  expect: {scpe: local}\n"
+    )
     out = run_cli("test", str(path), "--store", str(default_store_dir))
     assert out.returncode == 2
     assert f"{path}:3: unknown answer key 'scpe'" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_decided_by_a_rule_the_store_lacks_exits_2(default_store_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "- name: a\n  scenario: {insured_region: 佛山, treatment_region: 北京, date: 2025-06-01}\n"
+        "  expect: {scope: cross-province}\n"
+        "  decided_by: {scope: nat-cp-scope-typo}\n",
+        encoding="utf-8",
+    )
+    out = run_cli("test", str(path), "--store", str(default_store_dir))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"{path}:4: decided_by.scope: no rule 'nat-cp-scope-typo'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
 def test_expected_values_of_the_vocabularies_and_of_codes_load(tmp_path: Path) -> None:
     path = tmp_path / "good.yaml"
     path.write_text(
-        "- name: a\n  scenario: {insured_region: 佛山}\n"
+        "- name: a\n  scenario: {insured_region: 佛山, date: 2025-06-01}\n"
         "  expect: {scope: cross-province, filing_category: long-term, item_category: 乙,\n"
         "           catalog_region: '110000', direct_settlement: true,\n"
         "           filing_validity: long-term,\n"
@@ -184,7 +220,7 @@ def test_scenario_values_may_be_labels_of_the_vocabulary(
 def test_a_misspelt_expected_value_exits_2(default_store_dir: Path, tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text(
-        "- name: a\n  scenario: {insured_region: 佛山, treatment_region: 北京}\n"
+        "- name: a\n  scenario: {insured_region: 佛山, treatment_region: 北京, date: 2025-06-01}\n"
         "  expect: {required_materials: [idenity]}\n",
         encoding="utf-8",
     )
