@@ -1363,11 +1363,10 @@ def _outside_limits(engine: Engine, ctx: Context, answer: Answer, key: str) -> b
         if matches & {str(v) for v in allowed}:
             _record(answer, key, res)
             continue
-        rule, value = res.winner.rule, ctx.values.get(scenario_key)
-        outside = {
-            "zh": f"{scenario_key} {value} 不在 {rule.id} 所列范围内",
-            "en": f"{scenario_key} {value} is not among the values of {rule.id}",
-        }
+        rule = res.winner.rule
+        outside = _outside_reason(
+            engine.vocab, scenario_key, ctx.values.get(scenario_key), given[0], rule.id
+        )
         for e in answer.explanations:
             if e.key == key and e.applied:
                 e.applied, e.overridden_by, e.why = False, rule.id, outside
@@ -1377,6 +1376,18 @@ def _outside_limits(engine: Engine, ctx: Context, answer: Answer, key: str) -> b
                 e.why = outside
         return True
     return False
+
+
+def _outside_reason(
+    vocab: Vocabulary, key: str, value: str | None, concept: str, rule: str
+) -> Text:
+    """病种“慢性阻塞性肺疾病”不在 … 所列范围内 / disease copd is not among the values of …"""
+    prop = vocab.condition_keys.get(key, "")
+    zh = f"{vocab.label(prop, 'zh') or key}“{vocab.label(concept, 'zh') or value}”"
+    return {
+        "zh": f"{zh}不在 {rule} 所列范围内",
+        "en": f"{vocab.label(prop, 'en') or key} {value} is not among the values of {rule}",
+    }
 
 
 def _not_reimbursed(engine: Engine, ctx: Context, answer: Answer, key: str) -> bool:
