@@ -199,6 +199,27 @@ def test_a_region_run_and_a_focus_run_are_narrowed(default_store_dir: Path) -> N
 
 
 @pytest.mark.parametrize(
+    ("rule", "other"),
+    [("shapes-mm-ratio-a", "shapes-mm-ratio-b"), ("shapes-mm-ratio-b", "shapes-mm-ratio-a")],
+)
+def test_a_focus_on_either_rule_of_a_conflict_finds_it(
+    default_store_dir: Path, rule: str, other: str
+) -> None:
+    """A conflict is reported on each of its two rules, whichever id sorts first."""
+    conflict = SHAPES / "invalid" / "NoConflict-two-ratios.yaml"
+    result = run_cli(
+        "validate",
+        *("--store", str(default_store_dir), "--data", str(conflict)),
+        *("--focus", rule, "--format", "json"),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = [
+        (r["rule"], r["focus_code"], r["value_code"]) for r in json.loads(result.stdout)["results"]
+    ]
+    assert found == [("ybsh:NoConflict", rule, other)]
+
+
+@pytest.mark.parametrize(
     "node", ["https://w3id.org/yibao-kg/id/rule/no-such-rule", "<https://example.org/x>"]
 )
 def test_a_focus_on_a_node_the_graph_lacks_exits_2(default_store_dir: Path, node: str) -> None:
