@@ -342,6 +342,7 @@ def test_new_data_may_not_redefine_an_id_of_the_store(
         ("not-utf8.yaml", "not-utf8.yaml:2: not UTF-8 text"),
         # the line where the record with the unclosed quote starts, not where it ends
         ("unclosed-quote.csv", "unclosed-quote.csv:3: expected 3 fields, found 2 (a quoted"),
+        ("empty.yaml", "empty.yaml:1: empty YAML file"),
     ],
 )
 def test_malformed_data_exits_2_naming_file_and_line(
