@@ -198,6 +198,21 @@ def test_a_region_run_and_a_focus_run_are_narrowed(default_store_dir: Path) -> N
     assert "focus nat-ratio-reduction-cap-other-temporary" in result.stdout
 
 
+def test_a_focus_takes_the_id_of_a_filing(default_store_dir: Path) -> None:
+    """Any node's id (dcterms:identifier) names it, not only a rule's or an institution's."""
+    filing = SHAPES / "invalid" / "FilingInstitutionLimit-four-chosen.csv"
+    result = run_cli(
+        "validate",
+        *("--store", str(default_store_dir), "--data", str(SUPPORT), "--data", str(filing)),
+        *("--focus", "shapes-f-limit", "--format", "json"),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    results = json.loads(result.stdout)["results"]
+    assert [(r["rule"], r["focus_code"]) for r in results] == [
+        ("ybsh:FilingInstitutionLimit", "shapes-f-limit")
+    ]
+
+
 @pytest.mark.parametrize(
     ("rule", "other"),
     [("shapes-mm-ratio-a", "shapes-mm-ratio-b"), ("shapes-mm-ratio-b", "shapes-mm-ratio-a")],

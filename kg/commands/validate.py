@@ -38,8 +38,8 @@ FORMAT_HELP = (
     "--focus",
     "focus",
     multiple=True,
-    help="Only this node: an IRI, rule id, region code or name, institution id or code "
-    "(repeatable).",
+    help="Only this node: an IRI, an id (rule, filing, institution, document), a region code "
+    "or name, an institution code or name (repeatable).",
 )
 @click.option("--region", help="Only this region's rules, institutions and filings (code or name).")
 @click.option(
