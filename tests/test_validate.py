@@ -313,6 +313,17 @@ def test_the_valid_twins_break_nothing(fixture_runs: dict[str, FixtureRun]) -> N
     assert report.results == [], render_text(report, {}, "en")
 
 
+def test_a_single_missing_material_is_not_offered_as_a_choice(
+    fixture_runs: dict[str, FixtureRun],
+) -> None:
+    run = fixture_runs["invalid"]
+    own = run.own["FilingMaterials-missing-referral-certificate.csv"]
+    results = [r for r in run.report.results if r.focus in own]
+    assert results
+    for r in results:
+        assert "任选其一" not in r.message["zh"] and "any one" not in r.message["en"], r.message
+
+
 @pytest.mark.parametrize("kind", ["invalid", "valid"])
 def test_both_engines_find_the_same_on_the_fixtures(
     fixture_runs: dict[str, FixtureRun], kind: str
