@@ -382,6 +382,21 @@ def test_malformed_data_exits_2_naming_file_and_line(
     assert "Traceback" not in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize("name", ["broken-literal.ttl", "missing-field.csv", "unclosed-list.yaml"])
+def test_an_error_names_the_file_as_given(default_store_dir: Path, name: str) -> None:
+    """Turtle, CSV and YAML errors alike: the path as on the command line, not made absolute."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "validate", "--store", str(default_store_dir)]
+        + ["--data", name],
+        capture_output=True,
+        text=True,
+        cwd=SHAPES / "malformed",
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error / 错误: {name}:"), result.stderr
+
+
 def test_rows_the_readers_skip_are_listed_as_warnings(
     default_store_dir: Path, tmp_path: Path
 ) -> None:

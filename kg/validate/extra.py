@@ -81,8 +81,7 @@ def source_file(path: Path) -> SourceFile:
     graph = graph_name(path)
     suffix = path.suffix.lower()
     if suffix == ".ttl":
-        # kg.sources.turtle needs an absolute path (it derives the base IRI from it)
-        return SourceFile(path.absolute(), graph, "turtle")
+        return SourceFile(path, graph, "turtle")
     if suffix in (".yaml", ".yml"):
         return sources.yaml_source(path, graph)
     if suffix == ".csv":
