@@ -397,6 +397,19 @@ def test_an_error_names_the_file_as_given(default_store_dir: Path, name: str) ->
     assert result.stderr.startswith(f"error / 错误: {name}:"), result.stderr
 
 
+def test_a_json_run_that_fails_says_so_in_json(default_store_dir: Path) -> None:
+    """--format json: an error (exit 2) is a JSON object on stdout, and text on stderr."""
+    broken = SHAPES / "malformed" / "broken-literal.ttl"
+    result = run_cli(
+        "validate", "--store", str(default_store_dir), "--data", str(broken), "--format", "json"
+    )
+    assert result.returncode == 2
+    data = json.loads(result.stdout)
+    assert data["format_version"] == 1 and data["conforms"] is None
+    assert data["error"]["path"] == str(broken) and data["error"]["line"] == 5
+    assert "broken-literal.ttl:5" in result.stderr
+
+
 def test_rows_the_readers_skip_are_listed_as_warnings(
     default_store_dir: Path, tmp_path: Path
 ) -> None:

@@ -86,7 +86,7 @@ def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
     try:
         return lookup.institution(db, text).node
     except LookupFailed:
-        raise LookupFailed("node (IRI, rule id, region or institution)", text) from None
+        raise LookupFailed("node (IRI, id, region or institution)", text) from None
 
 
 def _described(db: ox.Store, node: ox.NamedNode) -> bool:
