@@ -386,8 +386,7 @@ def test_malformed_data_exits_2_naming_file_and_line(
 def test_an_error_names_the_file_as_given(default_store_dir: Path, name: str) -> None:
     """Turtle, CSV and YAML errors alike: the path as on the command line, not made absolute."""
     result = subprocess.run(
-        [sys.executable, "-m", "kg", "validate", "--store", str(default_store_dir)]
-        + ["--data", name],
+        [sys.executable, "-m", "kg", "validate", "--store", str(default_store_dir), "--data", name],
         capture_output=True,
         text=True,
         cwd=SHAPES / "malformed",
