@@ -253,6 +253,8 @@ def test_a_malformed_row_fails_with_file_and_line_and_keeps_the_store(tmp_path: 
             "    insured_region: '440600'\n    valid: {from: 2025-01-01, til: 2025-12-31}\n",
             "rules.yaml:7: unknown key(s) in valid: til",
         ),
+        # an empty YAML file has no kind (as a CSV without a header): not passed over
+        ("rules.yaml", "# nothing yet\n", "rules.yaml:1: empty YAML file"),
     ],
 )
 def test_malformed_sources_name_file_and_line(

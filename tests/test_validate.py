@@ -198,6 +198,42 @@ def test_a_region_run_and_a_focus_run_are_narrowed(default_store_dir: Path) -> N
     assert "focus nat-ratio-reduction-cap-other-temporary" in result.stdout
 
 
+def test_a_focus_takes_the_id_of_a_filing(default_store_dir: Path) -> None:
+    """Any node's id (dcterms:identifier) names it, not only a rule's or an institution's."""
+    filing = SHAPES / "invalid" / "FilingInstitutionLimit-four-chosen.csv"
+    result = run_cli(
+        "validate",
+        *("--store", str(default_store_dir), "--data", str(SUPPORT), "--data", str(filing)),
+        *("--focus", "shapes-f-limit", "--format", "json"),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    results = json.loads(result.stdout)["results"]
+    assert [(r["rule"], r["focus_code"]) for r in results] == [
+        ("ybsh:FilingInstitutionLimit", "shapes-f-limit")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rule", "other"),
+    [("shapes-mm-ratio-a", "shapes-mm-ratio-b"), ("shapes-mm-ratio-b", "shapes-mm-ratio-a")],
+)
+def test_a_focus_on_either_rule_of_a_conflict_finds_it(
+    default_store_dir: Path, rule: str, other: str
+) -> None:
+    """A conflict is reported on each of its two rules, whichever id sorts first."""
+    conflict = SHAPES / "invalid" / "NoConflict-two-ratios.yaml"
+    result = run_cli(
+        "validate",
+        *("--store", str(default_store_dir), "--data", str(conflict)),
+        *("--focus", rule, "--format", "json"),
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = [
+        (r["rule"], r["focus_code"], r["value_code"]) for r in json.loads(result.stdout)["results"]
+    ]
+    assert found == [("ybsh:NoConflict", rule, other)]
+
+
 @pytest.mark.parametrize(
     "node", ["https://w3id.org/yibao-kg/id/rule/no-such-rule", "<https://example.org/x>"]
 )
@@ -277,6 +313,17 @@ def test_the_valid_twins_break_nothing(fixture_runs: dict[str, FixtureRun]) -> N
     assert report.results == [], render_text(report, {}, "en")
 
 
+def test_a_single_missing_material_is_not_offered_as_a_choice(
+    fixture_runs: dict[str, FixtureRun],
+) -> None:
+    run = fixture_runs["invalid"]
+    own = run.own["FilingMaterials-missing-referral-certificate.csv"]
+    results = [r for r in run.report.results if r.focus in own]
+    assert results
+    for r in results:
+        assert "任选其一" not in r.message["zh"] and "any one" not in r.message["en"], r.message
+
+
 @pytest.mark.parametrize("kind", ["invalid", "valid"])
 def test_both_engines_find_the_same_on_the_fixtures(
     fixture_runs: dict[str, FixtureRun], kind: str
@@ -321,6 +368,7 @@ def test_new_data_may_not_redefine_an_id_of_the_store(
         ("not-utf8.yaml", "not-utf8.yaml:2: not UTF-8 text"),
         # the line where the record with the unclosed quote starts, not where it ends
         ("unclosed-quote.csv", "unclosed-quote.csv:3: expected 3 fields, found 2 (a quoted"),
+        ("empty.yaml", "empty.yaml:1: empty YAML file"),
     ],
 )
 def test_malformed_data_exits_2_naming_file_and_line(
@@ -332,6 +380,33 @@ def test_malformed_data_exits_2_naming_file_and_line(
     assert result.returncode == 2
     assert where in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("name", ["broken-literal.ttl", "missing-field.csv", "unclosed-list.yaml"])
+def test_an_error_names_the_file_as_given(default_store_dir: Path, name: str) -> None:
+    """Turtle, CSV and YAML errors alike: the path as on the command line, not made absolute."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kg", "validate", "--store", str(default_store_dir), "--data", name],
+        capture_output=True,
+        text=True,
+        cwd=SHAPES / "malformed",
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error / 错误: {name}:"), result.stderr
+
+
+def test_a_json_run_that_fails_says_so_in_json(default_store_dir: Path) -> None:
+    """--format json: an error (exit 2) is a JSON object on stdout, and text on stderr."""
+    broken = SHAPES / "malformed" / "broken-literal.ttl"
+    result = run_cli(
+        "validate", "--store", str(default_store_dir), "--data", str(broken), "--format", "json"
+    )
+    assert result.returncode == 2
+    data = json.loads(result.stdout)
+    assert data["format_version"] == 1 and data["conforms"] is None
+    assert data["error"]["path"] == str(broken) and data["error"]["line"] == 5
+    assert "broken-literal.ttl:5" in result.stderr
 
 
 def test_rows_the_readers_skip_are_listed_as_warnings(

@@ -38,8 +38,8 @@ FORMAT_HELP = (
     "--focus",
     "focus",
     multiple=True,
-    help="Only this node: an IRI, rule id, region code or name, institution id or code "
-    "(repeatable).",
+    help="Only this node: an IRI, an id (rule, filing, institution, document), a region code "
+    "or name, an institution code or name (repeatable).",
 )
 @click.option("--region", help="Only this region's rules, institutions and filings (code or name).")
 @click.option(
@@ -93,6 +93,35 @@ def validate_command(
     line) into a snapshot of the store, and the report covers the new data's nodes and the
     consistency rules they touch.
     """
+    from kg.errors import KgError
+    from kg.validate.report import render_json_error
+
+    try:
+        report = _validate(
+            store_dir, data_files, focus, region, fmt, engine, limit, jobs, timings, lang
+        )
+    except KgError as exc:
+        if fmt == "json":  # a JSON reader gets JSON; the text goes to stderr as for any error
+            click.echo(render_json_error(exc), nl=False)
+            sys.stdout.flush()
+        raise
+    sys.stdout.flush()
+    if report.exit_code:
+        sys.exit(report.exit_code)
+
+
+def _validate(
+    store_dir: Path | None,
+    data_files: tuple[Path, ...],
+    focus: tuple[str, ...],
+    region: str | None,
+    fmt: str,
+    engine: str,
+    limit: int,
+    jobs: int | None,
+    timings: bool,
+    lang: str,
+) -> Any:
     from kg import store
     from kg.sources.common import BuildReport
     from kg.validate import extra, scope, validate_store
@@ -142,9 +171,7 @@ def validate_command(
         if timings:
             _print_timings(report)
         _write(report, fmt, lang, limit, describe(db, result_nodes(report.results)))
-    sys.stdout.flush()
-    if report.exit_code:
-        sys.exit(report.exit_code)
+    return report
 
 
 def _triples(store_dir: Path | None) -> int:

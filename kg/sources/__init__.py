@@ -64,21 +64,12 @@ def discover(data_dirs: list[tuple[str, Path]]) -> list[SourceFile]:
             if suffix == ".csv":
                 pending.append(SourceFile(path, name, _csv_kind(path)))
             elif suffix in {".yaml", ".yml"}:
-                data = load_yaml(path)
-                if catalogs.matches_yaml(data):
-                    items = catalogs.items_file(path, data)
+                src = yaml_source(path, name)
+                if src.kind == "catalog":
+                    items = catalogs.items_file(path, src.data)
                     if items:
                         referenced.add(items)
-                    pending.append(SourceFile(path, name, "catalog", data))
-                elif rules.matches_yaml(data) or data is None:
-                    pending.append(SourceFile(path, name, "rules", data))
-                else:
-                    raise InputError(
-                        path,
-                        1,
-                        "a YAML source has catalog:, or documents:, rules:, "
-                        "examples:, facts: at the top (docs/data-formats.md)",
-                    )
+                pending.append(src)
             elif suffix == ".ttl":
                 pending.append(SourceFile(path, name, "turtle"))
             elif suffix in IGNORED_SUFFIXES or path.name.startswith("LICENSE"):
@@ -101,6 +92,32 @@ def discover(data_dirs: list[tuple[str, Path]]) -> list[SourceFile]:
             found.append(src)
     found.sort(key=lambda s: ORDER.index(s.kind))
     return found
+
+
+def yaml_source(path: Path, graph: str) -> SourceFile:
+    """A YAML source file: a catalog header or a rules file, told by its top-level keys.
+
+    An empty file (or one of comments only) has no kind, as a CSV file without a header has
+    none: it is refused, so that a file meant as data is not passed over in silence.
+    """
+    data = load_yaml(path)
+    if data is None:
+        raise InputError(
+            path,
+            1,
+            "empty YAML file: nothing to read (a rules file has documents:, rules:, "
+            "examples: or facts: at the top, a catalog header catalog:; docs/data-formats.md)",
+        )
+    if catalogs.matches_yaml(data):
+        return SourceFile(path, graph, "catalog", data)
+    if rules.matches_yaml(data):
+        return SourceFile(path, graph, "rules", data)
+    raise InputError(
+        path,
+        1,
+        "a YAML source has catalog:, or documents:, rules:, examples:, facts: at the top "
+        "(docs/data-formats.md)",
+    )
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -153,6 +153,10 @@ def _triples(
             YB.primaryLevel,
             bool_lit(parse_bool(row["primary_level"], path, line, "primary_level")),
         )
+    elif row.get("type") == "primary":
+        # the type is the 基层医疗卫生机构 (community health centre, township hospital), so the
+        # institution counts as primary-level where primary_level leaves it unsaid
+        yield node, YB.primaryLevel, bool_lit(True)
     if row.get("designated"):
         start, end = parse_interval(row["designated"], path, line, "designated")
         period = sub_iri(node, "designation")

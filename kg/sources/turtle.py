@@ -12,9 +12,10 @@ from kg.sources.tables import not_utf8
 
 
 def parse(path: Path) -> Iterator[ox.Triple]:
-    """The triples of a Turtle file; a syntax error names the file, line and column."""
+    """The triples of a Turtle file; a syntax error names the file (as given), line and column."""
+    base = path.absolute().as_uri()  # relative IRIs resolve against the file's place
     try:
-        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri()):
+        for quad in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base):
             yield quad.triple
     except SyntaxError as exc:
         raise InputError(path, exc.lineno, _message(exc), exc.offset) from None

@@ -28,10 +28,9 @@ import pyoxigraph as ox
 from kg import resources, sources, store
 from kg.build import BuildOptions, data_dirs
 from kg.errors import InputError, StoreError
-from kg.sources import SourceFile, catalogs, filings, institutions, memberships, regions, rules
+from kg.sources import SourceFile, filings, institutions, memberships, regions
 from kg.sources.common import BuildReport, Context, RegionInfo
 from kg.sources.tables import read_header
-from kg.sources.yamlio import load_yaml
 from kg.validate.shapes import Term
 from kg.vocab import DCTERMS, GRAPH, RDF, RDFS, SKOS, YB, graph_iri, load_vocabulary
 
@@ -82,20 +81,9 @@ def source_file(path: Path) -> SourceFile:
     graph = graph_name(path)
     suffix = path.suffix.lower()
     if suffix == ".ttl":
-        # kg.sources.turtle needs an absolute path (it derives the base IRI from it)
-        return SourceFile(path.absolute(), graph, "turtle")
+        return SourceFile(path, graph, "turtle")
     if suffix in (".yaml", ".yml"):
-        data = load_yaml(path)
-        if catalogs.matches_yaml(data):
-            return SourceFile(path, graph, "catalog", data)
-        if rules.matches_yaml(data) or data is None:
-            return SourceFile(path, graph, "rules", data)
-        raise InputError(
-            path,
-            1,
-            "a YAML source has catalog:, or documents:, rules:, examples:, facts: at the top "
-            "(docs/data-formats.md)",
-        )
+        return sources.yaml_source(path, graph)
     if suffix == ".csv":
         header = read_header(path)
         for kind, module in CSV_KINDS:

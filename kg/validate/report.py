@@ -19,6 +19,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.errors import KgError
 from kg.validate.shapes import SHAPES_NS, Shape, ShapesGraph, Term
 from kg.vocab import DCTERMS, GRAPH, ID, NS, RDF, RDFS, SH_NS, SKOS, XSD_NS, YB
 
@@ -525,6 +526,36 @@ def _json_term(term: Term | None) -> Any:
 
 def render_json(report: Report, info: Mapping[Term, NodeInfo]) -> str:
     return json.dumps(to_json(report, info), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_json_error(error: KgError) -> str:
+    """What ``--format json`` prints on stdout when the run fails (exit 2): the error, with
+    its file, line and column when it has them; ``conforms`` is ``null`` (nothing was
+    validated). The same error is printed on stderr as text.
+
+    >>> from kg.errors import InputError
+    >>> print(render_json_error(InputError("a.ttl", 5, "Turtle syntax error", 38)))
+    {
+      "format_version": 1,
+      "conforms": null,
+      "error": {
+        "message": "a.ttl:5:38: Turtle syntax error",
+        "path": "a.ttl",
+        "line": 5,
+        "column": 38
+      }
+    }
+    <BLANKLINE>
+    """
+    path = getattr(error, "path", None)
+    detail = {
+        "message": error.render(),
+        "path": str(path) if path is not None else None,
+        "line": getattr(error, "line", None),
+        "column": getattr(error, "column", None),
+    }
+    out = {"format_version": JSON_FORMAT_VERSION, "conforms": None, "error": detail}
+    return json.dumps(out, ensure_ascii=False, indent=2) + "\n"
 
 
 # ------------------------------------------------------------------ W3C validation report

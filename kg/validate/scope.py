@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from kg import lookup
 from kg.errors import LookupFailed
 from kg.validate.shapes import Term
-from kg.vocab import ID, YB, institution_iri, statement_iri
+from kg.vocab import DCTERMS, ID, YB, institution_iri, statement_iri
 
 
 def region_nodes(db: ox.Store, region: ox.NamedNode) -> set[Term]:
@@ -56,7 +56,8 @@ def owned(db: ox.Store, nodes: set[Term]) -> set[Term]:
 
 
 def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
-    """A node by IRI, statement id, region code or name, or institution id, code or name."""
+    """A node by IRI, id (``dcterms:identifier``: a rule, filing, institution, document,
+    catalog), region code or name, or institution code or name."""
     text = text.strip()
     if text.startswith(("http://", "https://", "urn:", "<")):
         node = ox.NamedNode(text.strip("<>"))
@@ -66,6 +67,18 @@ def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
     for candidate in (statement_iri(text), institution_iri(text), ox.NamedNode(ID + text)):
         if _described(db, candidate):
             return candidate
+    identified = sorted(
+        {
+            q.subject
+            for q in db.quads_for_pattern(None, DCTERMS.identifier, ox.Literal(text), None)
+            if isinstance(q.subject, ox.NamedNode)
+        },
+        key=str,
+    )
+    if len(identified) == 1:
+        return identified[0]
+    if identified:
+        raise LookupFailed("node", text, [n.value for n in identified], ambiguous=True)
     try:
         return lookup.region(db, text).node
     except LookupFailed:
@@ -73,7 +86,7 @@ def focus_node(db: ox.Store, text: str) -> ox.NamedNode:
     try:
         return lookup.institution(db, text).node
     except LookupFailed:
-        raise LookupFailed("node (IRI, rule id, region or institution)", text) from None
+        raise LookupFailed("node (IRI, id, region or institution)", text) from None
 
 
 def _described(db: ox.Store, node: ox.NamedNode) -> bool:
