@@ -1364,12 +1364,8 @@ def _outside_limits(engine: Engine, ctx: Context, answer: Answer, key: str) -> b
             _record(answer, key, res)
             continue
         rule = res.winner.rule
-        outside = _outside_reason(
-            engine.vocab, scenario_key, ctx.values.get(scenario_key), given[0], rule.id
-        )
-        for e in answer.explanations:
-            if e.key == key and e.applied:
-                e.applied, e.overridden_by, e.why = False, rule.id, outside
+        outside = _outside_reason(engine.vocab, scenario_key, ctx.values[scenario_key], rule.id)
+        _overrule(answer, key, rule.id, outside)
         _record(answer, key, res)
         for e in answer.explanations:
             if e.key == key and e.rule == rule.id:
@@ -1378,16 +1374,19 @@ def _outside_limits(engine: Engine, ctx: Context, answer: Answer, key: str) -> b
     return False
 
 
-def _outside_reason(
-    vocab: Vocabulary, key: str, value: str | None, concept: str, rule: str
-) -> Text:
-    """病种“慢性阻塞性肺疾病”不在 … 所列范围内 / disease copd is not among the values of …"""
-    prop = vocab.condition_keys.get(key, "")
-    zh = f"{vocab.label(prop, 'zh') or key}“{vocab.label(concept, 'zh') or value}”"
+def _outside_reason(vocab: Vocabulary, key: str, value: str, rule: str) -> Text:
+    """…“慢性阻塞性肺疾病”不在 … 所列范围内 / … copd is not among the values of …"""
     return {
-        "zh": f"{zh}不在 {rule} 所列范围内",
-        "en": f"{vocab.label(prop, 'en') or key} {value} is not among the values of {rule}",
+        "zh": f"{vocab.key_label(key)}“{vocab.value_label(key, value)}”不在 {rule} 所列范围内",
+        "en": f"{vocab.key_label(key, 'en')} {value} is not among the values of {rule}",
     }
+
+
+def _overrule(answer: Answer, key: str, rule: str, why: Text) -> None:
+    """The rules that decided ``key`` so far are shown as overridden by ``rule``."""
+    for e in answer.explanations:
+        if e.key == key and e.applied:
+            e.applied, e.overridden_by, e.why = False, rule, why
 
 
 def _not_reimbursed(engine: Engine, ctx: Context, answer: Answer, key: str) -> bool:
@@ -1406,13 +1405,11 @@ def _not_reimbursed(engine: Engine, ctx: Context, answer: Answer, key: str) -> b
     if paid.winner is None or paid.value is not False:
         return False
     rule = paid.winner.rule
-    for e in answer.explanations:
-        if e.key == key and e.applied:
-            e.applied, e.overridden_by = False, rule.id
-            e.why = {
-                "zh": f"{rule.id} 规定不予报销，费用由个人自付，不直接结算",
-                "en": f"{rule.id}: not reimbursed, so the patient pays and nothing is settled",
-            }
+    why = {
+        "zh": f"{rule.id} 规定不予报销，费用由个人自付，不直接结算",
+        "en": f"{rule.id}: not reimbursed, so the patient pays and nothing is settled",
+    }
+    _overrule(answer, key, rule.id, why)
     answer.explanations.append(
         Explanation(
             key=key,
