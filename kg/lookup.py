@@ -65,10 +65,11 @@ def _matches(store: ox.Store, text: str) -> dict[str, dict[str, object]]:
         found = {str(r["code"]): r for r in _rows(store, "region_lookup", text=text[:-1])}
     if not found and text.isascii():
         bare = next((text[: -len(s)] for s in ENGLISH_SUFFIXES if text.lower().endswith(s)), text)
-        for variant in dict.fromkeys((text, _english_case(text), bare, _english_case(bare))):
-            found = found or {
-                str(r["code"]): r for r in _rows(store, "region_lookup", text=variant)
-            }
+        variants = dict.fromkeys((_english_case(text), bare, _english_case(bare)))
+        for variant in (v for v in variants if v != text):  # text itself was looked up
+            found = {str(r["code"]): r for r in _rows(store, "region_lookup", text=variant)}
+            if found:
+                break
     return found
 
 
