@@ -74,18 +74,7 @@ FORMAT_HELP = (
 )
 @click.option("--timings", is_flag=True, help="Print the time of each check to stderr.")
 @lang_option
-def validate_command(
-    store_dir: Path | None,
-    data_files: tuple[Path, ...],
-    focus: tuple[str, ...],
-    region: str | None,
-    fmt: str,
-    engine: str,
-    limit: int,
-    jobs: int | None,
-    timings: bool,
-    lang: str,
-) -> None:
+def validate_command(**options: Any) -> None:
     """Validate the knowledge graph against its SHACL shapes. 校验知识图谱。
 
     Exit code 0: conforms; 1: violations; 2: bad input or another error.
@@ -97,11 +86,10 @@ def validate_command(
     from kg.validate.report import render_json_error
 
     try:
-        report = _validate(
-            store_dir, data_files, focus, region, fmt, engine, limit, jobs, timings, lang
-        )
+        report = _validate(**options)  # the options, typed there
     except KgError as exc:
-        if fmt == "json":  # a JSON reader gets JSON; the text goes to stderr as for any error
+        # a JSON reader gets JSON; the text goes to stderr as for any error
+        if options["fmt"] == "json":
             click.echo(render_json_error(exc), nl=False)
             sys.stdout.flush()
         raise
