@@ -201,19 +201,24 @@ def _schema_error(path: Path, data: Any, errors: list[Any]) -> None:
 
 
 @cache
-def _answer_schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(ANSWER_SCHEMA.read_text("utf-8"))
-    return schema
+def _value_schema(key: str) -> tuple[Any, dict[str, Any]] | None:
+    """A validator of an answer key's values (answer.schema.json) and the schema it checks;
+    None for kind:… keys (values of any rule kind). Built once per key."""
+    schema = json.loads(ANSWER_SCHEMA.read_text("utf-8"))
+    prop = schema["properties"]["values"]["properties"].get(key)
+    if prop is None:
+        return None
+    prop = {**prop, "$defs": schema["$defs"]}
+    return jsonschema.Draft202012Validator(prop), prop
 
 
 def _check_type(path: Path, line: int, key: str, value: Any) -> None:
     """An expected value has the type the answer key's values have (answer.schema.json):
     ``institution_limit: three`` is a mistake in the file, not a failing case."""
-    schema = _answer_schema()
-    prop = schema["properties"]["values"]["properties"].get(key)
-    if prop is None:  # kind:… keys: values of any rule kind
+    checked = _value_schema(key)
+    if checked is None:
         return
-    validator = jsonschema.Draft202012Validator({**prop, "$defs": schema["$defs"]})
+    validator, prop = checked
     # a list is contained in the answer: its entries are checked against the vocabulary
     # (_check_expected), only its being a list here
     if not validator.is_valid([] if isinstance(value, list) else jsonable(value)):
@@ -221,7 +226,7 @@ def _check_type(path: Path, line: int, key: str, value: Any) -> None:
             path,
             line,
             f"expect.{key}: {json.dumps(jsonable(value), ensure_ascii=False)} is not a value "
-            f"{key} can take / 取值类型不符 ({_describe_type(prop, schema['$defs'])})",
+            f"{key} can take / 取值类型不符 ({_describe_type(prop, prop['$defs'])})",
         )
 
 
